@@ -1,0 +1,106 @@
+"""The FastAPI application: ``create_app(settings)`` wires everything, nothing happens at import."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import swagger_ui_bundle
+from fastapi import FastAPI, Request
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
+
+from contactlists import __version__
+from contactlists.config import Settings, get_settings
+from contactlists.db import migrate
+from contactlists.db.engine import create_engine, create_sessionmaker
+from contactlists.errors import ErrorEnvelope
+from contactlists.http import RequestIdMiddleware, install_error_handlers
+from contactlists.lists.router import build_router as build_lists_router
+from contactlists.wire import FAMILIES
+
+DESCRIPTION = """\
+Contact lists for outbound voice and SMS campaigns, wire-compatible with Kore.ai's
+Campaign Management contact-list API. Authenticate with a JWT in the `auth` header
+(`contactlists token` prints one). Every error has the same envelope.
+"""
+
+STATIC_DOCS_PATH = "/static/swagger-ui"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_engine(settings.database_url)
+        app.state.engine = engine
+        app.state.sessionmaker = create_sessionmaker(engine)
+        try:
+            yield
+        finally:
+            await engine.dispose()
+
+    app = FastAPI(
+        title="contactlists",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        responses={"default": {"model": ErrorEnvelope, "description": "Any error."}},
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    app.add_middleware(RequestIdMiddleware)
+    for family in FAMILIES:
+        app.include_router(build_lists_router(family))
+    _add_operations_routes(app)
+    _add_offline_docs(app)
+    return app
+
+
+def _add_operations_routes(app: FastAPI) -> None:
+    @app.get("/healthz", tags=["operations"])
+    async def healthz() -> dict[str, str]:
+        """The process is up."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["operations"], responses={503: {"model": dict[str, Any]}})
+    async def readyz(request: Request) -> JSONResponse:
+        """The database answers and its schema is current."""
+        engine = request.app.state.engine
+        try:
+            async with engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+            current = await migrate.current_revision(engine)
+        except Exception as exc:  # any failure to reach the database means "not ready"
+            return JSONResponse({"status": "unavailable", "reason": type(exc).__name__}, 503)
+        head = migrate.head_revision()
+        if current != head:
+            return JSONResponse(
+                {"status": "unavailable", "reason": f"schema at {current}, expected {head}"}, 503
+            )
+        return JSONResponse({"status": "ok", "schema": current})
+
+
+def _add_offline_docs(app: FastAPI) -> None:
+    # Swagger UI's assets come from a package, so /docs works without internet access.
+    app.mount(
+        STATIC_DOCS_PATH,
+        StaticFiles(directory=swagger_ui_bundle.swagger_ui_path),
+        name="swagger-ui",
+    )
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="contactlists — API docs",
+            swagger_js_url=f"{STATIC_DOCS_PATH}/swagger-ui-bundle.js",
+            swagger_css_url=f"{STATIC_DOCS_PATH}/swagger-ui.css",
+            swagger_favicon_url=f"{STATIC_DOCS_PATH}/favicon-32x32.png",
+        )

@@ -1,0 +1,31 @@
+"""The ``app`` table: API credentials, managed by the operator with the CLI.
+
+Apps are the root of tenancy (each names its account), so the table is keyed by
+``client_id`` alone; in a distributed deployment it is a reference table.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from contactlists.db.base import Base, UtcDateTime
+
+
+class App(Base):
+    __tablename__ = "app"
+
+    client_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # HMAC verification needs the secret itself, so it cannot be stored hashed.
+    client_secret: Mapped[str] = mapped_column(String(128))
+    name: Mapped[str] = mapped_column(String(128))
+    account_id: Mapped[str] = mapped_column(String(24), index=True)
+    org_id: Mapped[str] = mapped_column(String(64))
+    # None means every bot of the account.
+    bots: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    scopes: Mapped[list[str]] = mapped_column(JSON)
+    algorithms: Mapped[list[str]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)

@@ -1,0 +1,53 @@
+"""Helpers shared by the operator commands."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar
+
+import typer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from contactlists.config import Settings, get_settings
+from contactlists.db import migrate
+from contactlists.db.engine import create_engine, create_sessionmaker
+
+T = TypeVar("T")
+
+DatabaseOption = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url",
+        envvar="CONTACTLISTS_DATABASE_URL",
+        help="SQLite file or postgresql:// URL. Default: ./contactlists.db.",
+        show_default=False,
+    ),
+]
+
+
+def settings_for(database_url: str | None) -> Settings:
+    settings = get_settings()
+    if database_url:
+        settings = settings.model_copy(update={"database_url": database_url})
+    return settings
+
+
+def in_transaction(database_url: str, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Bring the schema up to date, then run ``work`` in one committed transaction."""
+    migrate.upgrade(database_url)
+
+    async def run() -> T:
+        engine = create_engine(database_url)
+        try:
+            async with create_sessionmaker(engine)() as session, session.begin():
+                return await work(session)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+def fail(message: str) -> typer.Exit:
+    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
+    return typer.Exit(1)

@@ -1,0 +1,60 @@
+"""``contactlists serve``: migrate, make sure someone can log in, then serve."""
+
+from __future__ import annotations
+
+import shlex
+from typing import Annotated
+
+import typer
+import uvicorn
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from contactlists.apps import service as apps
+from contactlists.apps.models import App
+from contactlists.app import create_app
+from contactlists.cli._common import DatabaseOption, in_transaction, settings_for
+from contactlists.tokens import mint_token
+
+DEV_BOT = "st-00000000-0000-4000-8000-000000000000"
+
+
+async def _bootstrap_dev_app(session: AsyncSession) -> App | None:
+    if await apps.any_exists(session):
+        return None
+    return await apps.create(session, apps.NewApp(name="development"))
+
+
+def _print_dev_app(app: App, base_url: str) -> None:
+    token = mint_token(app.client_id, app.client_secret, sub="dev", expires_in=24 * 3600)
+    url = f"{base_url}/agentassist/api/v1/public/{DEV_BOT}/campaign/contactList/createContactList"
+    body = '{"name": "My first list", "description": "created from the quick start"}'
+    typer.secho("The database had no apps, so a development app was created:", fg="green")
+    typer.echo(f"  clientId:     {app.client_id}")
+    typer.echo(f"  clientSecret: {app.client_secret}")
+    typer.echo(f"  accountId:    {app.account_id}")
+    typer.echo("  bots:         all (any st-… id)")
+    typer.echo("A token valid for 24 hours (mint more with `contactlists token`):")
+    typer.echo(f"  {token}")
+    typer.echo("Try it:")
+    typer.echo(
+        f"  curl -s -X POST {shlex.quote(url)} \\\n"
+        f"    -H 'Content-Type: application/json' \\\n"
+        f"    -H {shlex.quote('auth: ' + token)} \\\n"
+        f"    -H {shlex.quote('iid: ' + DEV_BOT)} \\\n"
+        f"    -H {shlex.quote('accountId: ' + app.account_id)} \\\n"
+        f"    -d {shlex.quote(body)}"
+    )
+
+
+def serve(
+    host: Annotated[str, typer.Option(envvar="CONTACTLISTS_HOST", help="Address to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(envvar="CONTACTLISTS_PORT", help="Port to bind.")] = 8000,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Apply migrations, then serve the API (and, on an empty database, create a development app)."""
+    settings = settings_for(database_url)
+    created = in_transaction(settings.database_url, _bootstrap_dev_app)
+    if created is not None:
+        _print_dev_app(created, f"http://{host}:{port}")
+    typer.echo(f"serving on http://{host}:{port} (docs at /docs), database {settings.database_url}")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level.lower())

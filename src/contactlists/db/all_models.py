@@ -1,0 +1,7 @@
+"""Imports every model module so ``Base.metadata`` is complete (Alembic, migration tests)."""
+
+from contactlists.apps import models as apps_models
+from contactlists.db.base import Base
+from contactlists.lists import models as lists_models
+
+__all__ = ["Base", "apps_models", "lists_models"]

@@ -1,0 +1,135 @@
+"""The one exception hierarchy of the service, and the error envelope of CONTRACT §6.
+
+Business code raises these; one handler (``contactlists.http``) renders them. This
+module imports only pydantic, so the SDK can share the reasons and the envelope.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+Reason = Literal[
+    "invalid_credentials",
+    "forbidden",
+    "validation_error",
+    "not_found",
+    "method_not_allowed",
+    "duplicate_name",
+    "list_in_use",
+    "invalid_state",
+    "payload_too_large",
+    "unsupported_media_type",
+    "rate_limited",
+    "internal_error",
+]
+
+
+class ErrorEntry(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    msg: str
+    code: int
+    reason: Reason
+    field: str | None = None
+
+
+class ErrorEnvelope(BaseModel):
+    status: Literal["failure"] = "failure"
+    message: str
+    errors: list[ErrorEntry]
+
+
+class Problem:
+    """One problem with a request: a message and, when it concerns one input, its field."""
+
+    __slots__ = ("extra", "field", "msg")
+
+    def __init__(self, msg: str, field: str | None = None, **extra: Any) -> None:
+        self.msg = msg
+        self.field = field
+        self.extra = extra
+
+
+class ContactListsError(Exception):
+    status_code: ClassVar[int] = 500
+    code: ClassVar[int] = 500
+    reason: ClassVar[Reason] = "internal_error"
+    default_message: ClassVar[str] = "An unexpected error occurred."
+
+    def __init__(self, message: str | None = None, *, problems: list[Problem] | None = None) -> None:
+        self.message = message or self.default_message
+        self.problems = problems or [Problem(self.message)]
+        super().__init__(self.message)
+
+    def envelope(self) -> ErrorEnvelope:
+        entries = [
+            ErrorEntry(msg=p.msg, code=self.code, reason=self.reason, field=p.field, **p.extra)
+            for p in self.problems
+        ]
+        return ErrorEnvelope(message=self.message, errors=entries)
+
+
+class InvalidCredentials(ContactListsError):
+    status_code = 401
+    code = 4002
+    reason = "invalid_credentials"
+    # Kore.ai's exact text; clients may match on it.
+    default_message = "Invalid SDK credentials"
+
+
+class Forbidden(ContactListsError):
+    status_code = 403
+    code = 4003
+    reason = "forbidden"
+    default_message = "This app may not perform this request."
+
+
+class ValidationFailed(ContactListsError):
+    status_code = 400
+    code = 400
+    reason = "validation_error"
+    default_message = "The request is invalid."
+
+    @classmethod
+    def of(cls, problems: list[Problem]) -> ValidationFailed:
+        if len(problems) == 1:
+            return cls(problems[0].msg, problems=problems)
+        return cls(f"The request has {len(problems)} problems: {problems[0].msg} …", problems=problems)
+
+    @classmethod
+    def field(cls, field: str, msg: str) -> ValidationFailed:
+        return cls(msg, problems=[Problem(msg, field)])
+
+
+class NotFound(ContactListsError):
+    status_code = 404
+    code = 404
+    reason = "not_found"
+    default_message = "Not found."
+
+
+class MethodNotAllowed(ContactListsError):
+    status_code = 405
+    code = 405
+    reason = "method_not_allowed"
+    default_message = "Method Not Allowed"
+
+
+class DuplicateName(ContactListsError):
+    status_code = 409
+    code = 409
+    reason = "duplicate_name"
+    default_message = "The name is already taken."
+
+
+class PayloadTooLarge(ContactListsError):
+    status_code = 413
+    code = 413
+    reason = "payload_too_large"
+    default_message = "The request body is too large."
+
+
+class InternalError(ContactListsError):
+    pass

@@ -1,0 +1,130 @@
+"""Rendering every error as the envelope of CONTRACT §6, and the X-Request-Id header.
+
+Known errors go through :func:`install_error_handlers`; anything unexpected is caught
+by :class:`RequestIdMiddleware`, which sits inside Starlette's own error middleware
+so that even a 500 carries the envelope and the request id.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from contactlists.errors import (
+    ContactListsError,
+    InternalError,
+    MethodNotAllowed,
+    NotFound,
+    PayloadTooLarge,
+    ValidationFailed,
+)
+from contactlists.wire import validation_failure
+
+log = logging.getLogger("contactlists.http")
+
+REQUEST_ID_HEADER = "x-request-id"
+# Echo a client's id only when it is short and plain, so it cannot forge log lines.
+CLIENT_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+def error_response(
+    error: ContactListsError,
+    request_id: str | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    headers = dict(headers or {})
+    if request_id:
+        headers[REQUEST_ID_HEADER] = request_id
+    body = error.envelope().model_dump(mode="json", exclude_none=True)
+    return JSONResponse(body, status_code=error.status_code, headers=headers)
+
+
+async def _known_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ContactListsError)
+    return error_response(exc)
+
+
+async def _request_validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors: list[dict[str, Any]] = []
+    for error in exc.errors():
+        # FastAPI prefixes locations with where the value came from: query, path, header, body.
+        loc = tuple(error.get("loc", ()))
+        errors.append({**error, "loc": loc[1:] if len(loc) > 1 else loc})
+    return error_response(validation_failure(errors) if errors else ValidationFailed())
+
+
+async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    error: ContactListsError
+    if exc.status_code == 404:
+        error = NotFound("No such route.")
+    elif exc.status_code == 405:
+        error = MethodNotAllowed()
+    elif exc.status_code == 413:
+        error = PayloadTooLarge()
+    elif exc.status_code < 500:
+        error = ValidationFailed(str(exc.detail))
+    else:
+        error = InternalError()
+    # Keeps Starlette's headers, such as Allow on a 405.
+    return error_response(error, headers=exc.headers)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(ContactListsError, _known_error)
+    app.add_exception_handler(RequestValidationError, _request_validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+
+
+class RequestIdMiddleware:
+    """Gives every response an ``X-Request-Id`` and turns an unexpected failure into a 500."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = _request_id(scope)
+        scope.setdefault("state", {})["request_id"] = request_id
+        started = False
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                headers = [
+                    (k, v) for k, v in message.get("headers", []) if k != REQUEST_ID_HEADER.encode()
+                ]
+                headers.append((REQUEST_ID_HEADER.encode(), request_id.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception:
+            log.exception("unhandled error", extra={"request_id": request_id})
+            if started:
+                raise
+            response = error_response(InternalError(), request_id)
+            await response(scope, receive, send)
+
+
+def _request_id(scope: Scope) -> str:
+    for key, value in scope.get("headers", []):
+        if key == REQUEST_ID_HEADER.encode():
+            candidate = value.decode("latin-1")
+            if CLIENT_REQUEST_ID.match(candidate):
+                return candidate
+    return uuid.uuid4().hex

@@ -1,0 +1,107 @@
+"""All SQL for contact lists.
+
+Writes are single conditional statements (``UPDATE … WHERE deleted_at IS NULL
+RETURNING``) so that concurrent requests cannot both act on one live list, and so
+that on SQLite a write transaction begins with its write.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from contactlists.db.base import utcnow
+from contactlists.lists.models import ContactList
+
+
+class NameTaken(Exception):
+    """Another live list of the same account and bot has this name (case-insensitively)."""
+
+
+def _live(account_id: str, bot_id: str, list_id: str) -> list[ColumnElement[bool]]:
+    return [
+        ContactList.account_id == account_id,
+        ContactList.bot_id == bot_id,
+        ContactList.id == list_id,
+        ContactList.deleted_at.is_(None),
+    ]
+
+
+async def insert(session: AsyncSession, contact_list: ContactList) -> None:
+    session.add(contact_list)
+    try:
+        await session.flush()
+    except IntegrityError:
+        # The only constraint a fresh random id can hit is the live-name index.
+        raise NameTaken() from None
+
+
+async def get_live(
+    session: AsyncSession, *, account_id: str, bot_id: str, list_id: str
+) -> ContactList | None:
+    return await session.scalar(select(ContactList).where(*_live(account_id, bot_id, list_id)))
+
+
+async def list_live(
+    session: AsyncSession,
+    *,
+    account_id: str,
+    bot_id: str,
+    list_types: Sequence[str],
+    search: str | None,
+    skip: int,
+    limit: int | None,
+) -> Sequence[ContactList]:
+    query = (
+        select(ContactList)
+        .where(
+            ContactList.account_id == account_id,
+            ContactList.bot_id == bot_id,
+            ContactList.deleted_at.is_(None),
+            ContactList.list_type.in_(list_types),
+        )
+        .order_by(ContactList.updated_at.desc(), ContactList.id)
+        .offset(skip)
+        .limit(limit)
+    )
+    if search:
+        query = query.where(ContactList.lname.contains(search.casefold(), autoescape=True))
+    return (await session.scalars(query)).all()
+
+
+async def update_live(
+    session: AsyncSession, *, account_id: str, bot_id: str, list_id: str, values: dict[str, Any]
+) -> ContactList | None:
+    statement = (
+        update(ContactList)
+        .where(*_live(account_id, bot_id, list_id))
+        .values(**values)
+        .returning(ContactList)
+        .execution_options(synchronize_session=False, populate_existing=True)
+    )
+    try:
+        return (await session.scalars(statement)).one_or_none()
+    except IntegrityError:
+        raise NameTaken() from None
+
+
+async def mark_deleted(
+    session: AsyncSession, *, account_id: str, bot_id: str, list_id: str
+) -> ContactList | None:
+    """Take the list away from every reader and free its name; the row as it was, or None.
+
+    Only ``deleted_at`` changes, so the returned row is the list exactly as it was.
+    Of concurrent calls for one list, exactly one gets the row.
+    """
+    statement = (
+        update(ContactList)
+        .where(*_live(account_id, bot_id, list_id))
+        .values(deleted_at=utcnow())
+        .returning(ContactList)
+        .execution_options(synchronize_session=False, populate_existing=True)
+    )
+    return (await session.scalars(statement)).one_or_none()

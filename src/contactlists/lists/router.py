@@ -1,0 +1,135 @@
+"""Contact-list routes (CONTRACT §4.1–4.5), mounted once per path family."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query
+
+from contactlists.auth import ReadCaller, WriteCaller
+from contactlists.deps import SessionDep, SettingsDep
+from contactlists.lists import render, service
+from contactlists.lists.schemas import (
+    ContactListCreate,
+    ContactListUpdate,
+    ListType,
+    V1ContactList,
+    V1ContactListCreated,
+    V1ContactListSummary,
+    V1UpdateResult,
+    V2ContactList,
+    V2ContactListSummary,
+    V2UpdateResult,
+)
+from contactlists.schemas import Success
+from contactlists.wire import PathFamily, Shape, body_openapi, json_body
+
+ListId = Annotated[str, Path(description="The contact list id, `cl-…`.")]
+
+
+def build_router(family: PathFamily) -> APIRouter:
+    shape = family.shape
+    v1 = shape is Shape.V1
+    router = APIRouter(prefix=f"{family.prefix}/contactList", tags=[f"contact lists ({family.tag})"])
+
+    @router.post(
+        "/createContactList",
+        response_model=Success[V1ContactListCreated] if v1 else Success[V2ContactList],
+        openapi_extra=body_openapi(ContactListCreate),
+        operation_id=f"create_contact_list_{family.tag}",
+    )
+    async def create_contact_list(
+        caller: WriteCaller,
+        body: Annotated[ContactListCreate, json_body(ContactListCreate)],
+        session: SessionDep,
+        settings: SettingsDep,
+    ) -> Any:
+        """Create a contact list."""
+        created = await service.create(
+            session, caller, body, default_region=settings.default_region
+        )
+        return Success(
+            message=f"Contact list {created.name} created successfully",
+            data=render.created(created, shape),
+        )
+
+    async def get_all_list_details(
+        caller: ReadCaller,
+        session: SessionDep,
+        type: Annotated[
+            ListType | None, Query(description="Only lists of this type; default: all but dnc.")
+        ] = None,
+        skip: Annotated[int, Query(ge=0, description="Lists to skip (extension).")] = 0,
+        limit: Annotated[
+            int | None, Query(ge=1, le=1000, description="Page size; default: every list.")
+        ] = None,
+        search: Annotated[
+            str | None, Query(max_length=192, description="Case-insensitive name substring.")
+        ] = None,
+    ) -> Any:
+        """List the contact lists of the bot, most recently updated first."""
+        found = await service.list_all(
+            session,
+            caller,
+            list_type=type,
+            search=search,
+            page=service.Page(skip=skip, limit=limit),
+        )
+        return Success(message="", data=[render.summary(item, shape) for item in found])
+
+    # Kore.ai documents POST; older pages and curl samples use GET: both are served.
+    for method in ("POST", "GET"):
+        router.add_api_route(
+            "/getAllListDetails",
+            get_all_list_details,
+            methods=[method],
+            response_model=Success[list[V1ContactListSummary]]
+            if v1
+            else Success[list[V2ContactListSummary]],
+            operation_id=f"get_all_contact_lists_{family.tag}_{method.lower()}",
+        )
+
+    @router.get(
+        "/{list_id}",
+        response_model=Success[V1ContactList] if v1 else Success[V2ContactList],
+        operation_id=f"get_contact_list_{family.tag}",
+    )
+    async def get_contact_list(caller: ReadCaller, list_id: ListId, session: SessionDep) -> Any:
+        """Get one contact list."""
+        found = await service.get(session, caller, list_id)
+        return Success(message="", data=render.full(found, shape))
+
+    @router.put(
+        "/{list_id}",
+        response_model=Success[V1UpdateResult] if v1 else Success[V2UpdateResult],
+        response_model_exclude_none=True,
+        openapi_extra=body_openapi(ContactListUpdate),
+        operation_id=f"update_contact_list_{family.tag}",
+    )
+    async def update_contact_list(
+        caller: WriteCaller,
+        list_id: ListId,
+        body: Annotated[ContactListUpdate, json_body(ContactListUpdate, empty={})],
+        session: SessionDep,
+    ) -> Any:
+        """Change a contact list's name, description, duplicate policy or region."""
+        updated, given = await service.update(session, caller, list_id, body)
+        return Success(
+            message=f"Contact list {updated.name} updated successfully",
+            data=render.update_result(updated, given, shape),
+        )
+
+    @router.delete(
+        "/{list_id}",
+        response_model=Success[V1ContactList] if v1 else Success[V2ContactList],
+        operation_id=f"delete_contact_list_{family.tag}",
+    )
+    async def delete_contact_list(caller: WriteCaller, list_id: ListId, session: SessionDep) -> Any:
+        """Delete a contact list at once, whatever its size; answers with the list as it was."""
+        deleted = await service.delete(session, caller, list_id)
+        return Success(
+            message=f"Contact list {deleted.name} deleted successfully",
+            data=render.full(deleted, shape),
+        )
+
+    return router

@@ -1,0 +1,28 @@
+"""Wire types shared by every feature: the success envelope and the timestamp format.
+
+Imports only pydantic, so the SDK can reuse it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, PlainSerializer
+
+T = TypeVar("T")
+
+
+def format_timestamp(value: datetime) -> str:
+    """ISO 8601 in UTC with milliseconds and ``Z``, as Kore.ai writes them."""
+    utc = value.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+Timestamp = Annotated[datetime, PlainSerializer(format_timestamp, return_type=str, when_used="json")]
+
+
+class Success(BaseModel, Generic[T]):
+    status: Literal["success"] = "success"
+    message: str
+    data: T

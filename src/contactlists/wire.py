@@ -1,0 +1,126 @@
+"""What the routers share: the path families of CONTRACT §1 and JSON body parsing.
+
+Bodies are parsed by a dependency instead of FastAPI's own body handling so that
+credentials are checked before the body is read (a request without a valid token
+gets 401 whatever its body), and so that every body problem, malformed JSON
+included, becomes one validation entry naming its field.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, TypeVar
+
+from fastapi import Depends, Request
+from pydantic import BaseModel, ValidationError
+
+from contactlists.errors import PayloadTooLarge, Problem, ValidationFailed
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class Shape(Enum):
+    V1 = "v1"
+    V2 = "v2"
+
+
+@dataclass(frozen=True)
+class PathFamily:
+    prefix: str
+    shape: Shape
+    tag: str
+
+
+V1 = PathFamily("/agentassist/api/v1/public/{bot}/campaign", Shape.V1, "v1")
+V2 = PathFamily("/campaign/api/v2/public/{bot}/campaign", Shape.V2, "v2")
+FAMILIES = (V1, V2)
+
+
+def _describe(error: Any) -> Problem:
+    location = [str(part) for part in error["loc"]]
+    field = ".".join(location) if location else None
+    name = field or "body"
+    ctx = error.get("ctx") or {}
+    kind = error["type"]
+    messages = {
+        "missing": f"{name} is required",
+        "string_type": f"{name} must be a string",
+        "bool_type": f"{name} must be a boolean (true or false)",
+        "int_type": f"{name} must be an integer",
+        "string_too_short": f"{name} must not be empty",
+        "string_too_long": f"{name} must be at most {ctx.get('max_length')} characters",
+        "literal_error": f"{name} must be one of {ctx.get('expected')}",
+        "string_pattern_mismatch": f"{name} is not in the expected format",
+        "model_type": f"{name} must be a JSON object",
+        "dict_type": f"{name} must be a JSON object",
+    }
+    msg = messages.get(kind) or f"{name}: {error['msg'].removeprefix('Value error, ')}"
+    return Problem(msg, field)
+
+
+def validation_failure(errors: list[Any]) -> ValidationFailed:
+    return ValidationFailed.of([_describe(error) for error in errors])
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"The request body is larger than {limit} bytes.")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"The request body is larger than {limit} bytes.")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def parse_json_object(raw: bytes, *, empty: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The body as a JSON object; ``empty`` stands for a body of only whitespace, if given."""
+    if not raw.strip():
+        if empty is not None:
+            return dict(empty)
+        raise ValidationFailed.field("body", "The request body is empty; a JSON object is required.")
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError):
+        # ValueError covers malformed JSON, invalid UTF-8 and numbers too long to parse.
+        raise ValidationFailed.field("body", "The request body is not valid JSON.") from None
+    if not isinstance(data, dict):
+        raise ValidationFailed.field("body", "The request body must be a JSON object.")
+    return data
+
+
+def validate_body(model: type[M], data: dict[str, Any]) -> M:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise validation_failure(exc.errors(include_url=False)) from None
+
+
+def body_openapi(model: type[BaseModel]) -> dict[str, Any]:
+    """The ``openapi_extra`` that documents a body parsed by :func:`validate_body`."""
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": model.model_json_schema()}},
+        }
+    }
+
+
+def json_body(model: type[M], *, empty: dict[str, Any] | None = None) -> Any:
+    """A dependency that reads, parses and validates the body as ``model``.
+
+    Declare it after the caller in a route's signature: FastAPI solves dependencies
+    in order, so the body is read only once the credentials have passed.
+    """
+
+    async def dependency(request: Request) -> M:
+        limit: int = request.app.state.settings.max_body_bytes
+        data = parse_json_object(await read_body(request, limit), empty=empty)
+        return validate_body(model, data)
+
+    return Depends(dependency)
