@@ -52,12 +52,14 @@ SAMPLE_BODY = {
 
 
 def keys_in_order(data: dict[str, object], expected: list[str]) -> list[str]:
-    """The keys of ``data`` that the sample has, in ``data``'s order; extensions are allowed after."""
+    """The keys of ``data`` that the sample has, in ``data``'s order."""
     return [key for key in data if key in expected]
 
 
 async def create(client: AsyncClient, tenant: Tenant, family: str, body: dict[str, object]) -> dict:
-    response = await client.post(Paths(family, tenant.bot).create, json=body, headers=tenant.headers())
+    response = await client.post(
+        Paths(family, tenant.bot).create, json=body, headers=tenant.headers()
+    )
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -85,7 +87,8 @@ async def test_v1_create_answers_the_documented_shape(client: AsyncClient, tenan
     assert data["source"] == "passiveApiIntegration"
     assert data["apiConfigurations"] == {"dataSyncMode": "allowDuplicates"}
     assert data["files"] == []
-    assert TIMESTAMP.match(data["createdAt"]) and data["createdAt"] == data["updatedAt"]
+    assert TIMESTAMP.match(data["createdAt"])
+    assert data["createdAt"] == data["updatedAt"]
     assert data["allowDuplicates"] is True
 
 
@@ -95,7 +98,8 @@ async def test_v2_create_answers_the_full_v2_shape(client: AsyncClient, tenant: 
 
     assert list(data)[: len(V2_GET_KEYS)] == V2_GET_KEYS
     assert list(data["mapping"]) == MAPPING_V2
-    assert data["isGlobalDNC"] is False and data["isDefault"] is False
+    assert data["isGlobalDNC"] is False
+    assert data["isDefault"] is False
     assert data["columns"] == []
     assert data["source"] == "passiveApi"
     # allowDuplicates defaults to false, shown as Kore.ai's API-integration sample spells it.
@@ -109,7 +113,9 @@ async def test_get_answers_the_documented_shape(
 ) -> None:
     created = (await create(client, tenant, family, SAMPLE_BODY))["data"]
 
-    response = await client.get(Paths(family, tenant.bot).list(created["_id"]), headers=tenant.headers())
+    response = await client.get(
+        Paths(family, tenant.bot).list(created["_id"]), headers=tenant.headers()
+    )
 
     assert response.status_code == 200
     reply = response.json()
@@ -138,7 +144,9 @@ async def test_get_all_answers_summaries_newest_first(
     second = (await create(client, tenant, family, {**SAMPLE_BODY, "name": "Second"}))["data"]
     paths = Paths(family, tenant.bot)
     # Updating the first makes it the most recently updated.
-    await client.put(paths.list(first["_id"]), json={"description": "now"}, headers=tenant.headers())
+    await client.put(
+        paths.list(first["_id"]), json={"description": "now"}, headers=tenant.headers()
+    )
 
     response = await client.request(method, f"{paths.get_all}?type=call", headers=tenant.headers())
 
@@ -157,7 +165,11 @@ async def test_update_echoes_what_it_set(client: AsyncClient, tenant: Tenant, fa
 
     response = await client.put(
         paths.list(created["_id"]),
-        json={"name": "Renewal Due - September 2025", "description": "moved", "allowDuplicates": False},
+        json={
+            "name": "Renewal Due - September 2025",
+            "description": "moved",
+            "allowDuplicates": False,
+        },
         headers=tenant.headers(auth=tenant.token(sub="u-editor")),
     )
 
@@ -181,7 +193,7 @@ async def test_update_echoes_what_it_set(client: AsyncClient, tenant: Tenant, fa
     assert stored["description"] == "moved"
     assert stored["apiConfigurations"] == {"dataSyncMode": "dontAllowDuplicates"}
     assert stored["updatedBy"] == "u-editor"
-    assert stored["updatedAt"] > created["updatedAt"] or stored["updatedAt"] == created["updatedAt"]
+    assert stored["updatedAt"] >= created["updatedAt"]
 
 
 @pytest.mark.parametrize("family", ["v1", "v2"])
@@ -192,7 +204,9 @@ async def test_delete_answers_the_list_as_it_was(
     paths = Paths(family, tenant.bot)
     before = (await client.get(paths.list(created["_id"]), headers=tenant.headers())).json()["data"]
 
-    response = await client.request("DELETE", paths.list(created["_id"]), headers=tenant.headers(), content=b"")
+    response = await client.request(
+        "DELETE", paths.list(created["_id"]), headers=tenant.headers(), content=b""
+    )
 
     assert response.status_code == 200
     reply = response.json()

@@ -58,7 +58,9 @@ class ContactListsError(Exception):
     reason: ClassVar[Reason] = "internal_error"
     default_message: ClassVar[str] = "An unexpected error occurred."
 
-    def __init__(self, message: str | None = None, *, problems: list[Problem] | None = None) -> None:
+    def __init__(
+        self, message: str | None = None, *, problems: list[Problem] | None = None
+    ) -> None:
         self.message = message or self.default_message
         self.problems = problems or [Problem(self.message)]
         super().__init__(self.message)
@@ -96,7 +98,9 @@ class ValidationFailed(ContactListsError):
     def of(cls, problems: list[Problem]) -> ValidationFailed:
         if len(problems) == 1:
             return cls(problems[0].msg, problems=problems)
-        return cls(f"The request has {len(problems)} problems: {problems[0].msg} …", problems=problems)
+        return cls(
+            f"The request has {len(problems)} problems: {problems[0].msg} …", problems=problems
+        )
 
     @classmethod
     def field(cls, field: str, msg: str) -> ValidationFailed:

@@ -124,7 +124,7 @@ class RequestIdMiddleware:
 def _request_id(scope: Scope) -> str:
     for key, value in scope.get("headers", []):
         if key == REQUEST_ID_HEADER.encode():
-            candidate = value.decode("latin-1")
+            candidate: str = value.decode("latin-1")
             if CLIENT_REQUEST_ID.match(candidate):
                 return candidate
     return uuid.uuid4().hex

@@ -83,7 +83,9 @@ def parse_json_object(raw: bytes, *, empty: dict[str, Any] | None = None) -> dic
     if not raw.strip():
         if empty is not None:
             return dict(empty)
-        raise ValidationFailed.field("body", "The request body is empty; a JSON object is required.")
+        raise ValidationFailed.field(
+            "body", "The request body is empty; a JSON object is required."
+        )
     try:
         data = json.loads(raw)
     except (ValueError, RecursionError):

@@ -26,8 +26,10 @@ class DatabaseFactory:
             pytest.skip("PostgreSQL not configured (set CONTACTLISTS_TEST_DATABASE_URL)")
         asyncio.run(self._admin(f'CREATE DATABASE "{name}"'))
         self.created.append(name)
-        return make_url(self.postgres_server_url).set(database=name).render_as_string(
-            hide_password=False
+        return (
+            make_url(self.postgres_server_url)
+            .set(database=name)
+            .render_as_string(hide_password=False)
         )
 
     def drop_all(self) -> None:

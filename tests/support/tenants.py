@@ -30,7 +30,11 @@ class Tenant:
 
     def headers(self, **overrides: str) -> dict[str, str]:
         """The headers of Kore.ai's samples: auth, iid and accountId."""
-        headers = {"auth": self.token(sub="u-tester"), "iid": self.bot, "accountId": self.account_id}
+        headers = {
+            "auth": self.token(sub="u-tester"),
+            "iid": self.bot,
+            "accountId": self.account_id,
+        }
         headers.update(overrides)
         return headers
 

@@ -48,7 +48,9 @@ def _validated(new: NewApp) -> NewApp:
     if not new.scopes:
         raise AppInputError("the app needs at least one scope")
     if bad := sorted(set(new.algorithms) - set(ALGORITHMS)):
-        raise AppInputError(f"unknown algorithm(s) {', '.join(bad)}; known: {', '.join(ALGORITHMS)}")
+        raise AppInputError(
+            f"unknown algorithm(s) {', '.join(bad)}; known: {', '.join(ALGORITHMS)}"
+        )
     if not new.algorithms:
         raise AppInputError("the app needs at least one algorithm")
     if new.bots is not None and not new.bots:

@@ -50,9 +50,7 @@ def create(
     ] = False,
     scope: Annotated[
         list[str] | None,
-        typer.Option(
-            "--scope", help="campaign-management (default) or campaign-read; repeatable."
-        ),
+        typer.Option("--scope", help="campaign-management (default) or campaign-read; repeatable."),
     ] = None,
     algorithm: Annotated[
         list[str] | None, typer.Option("--algorithm", help="HS256 (default) or HS512; repeatable.")

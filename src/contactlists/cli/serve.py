@@ -9,9 +9,9 @@ import typer
 import uvicorn
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contactlists.app import create_app
 from contactlists.apps import service as apps
 from contactlists.apps.models import App
-from contactlists.app import create_app
 from contactlists.cli._common import DatabaseOption, in_transaction, settings_for
 from contactlists.tokens import mint_token
 
@@ -47,11 +47,13 @@ def _print_dev_app(app: App, base_url: str) -> None:
 
 
 def serve(
-    host: Annotated[str, typer.Option(envvar="CONTACTLISTS_HOST", help="Address to bind.")] = "127.0.0.1",
+    host: Annotated[
+        str, typer.Option(envvar="CONTACTLISTS_HOST", help="Address to bind.")
+    ] = "127.0.0.1",
     port: Annotated[int, typer.Option(envvar="CONTACTLISTS_PORT", help="Port to bind.")] = 8000,
     database_url: DatabaseOption = None,
 ) -> None:
-    """Apply migrations, then serve the API (and, on an empty database, create a development app)."""
+    """Apply migrations, then serve the API; on an empty database, create a development app."""
     settings = settings_for(database_url)
     created = in_transaction(settings.database_url, _bootstrap_dev_app)
     if created is not None:

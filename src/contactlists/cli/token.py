@@ -12,7 +12,9 @@ from contactlists.tokens import mint_token
 
 
 def token(
-    client_id: Annotated[str, typer.Option(envvar="CONTACTLISTS_CLIENT_ID", help="The app's clientId.")],
+    client_id: Annotated[
+        str, typer.Option(envvar="CONTACTLISTS_CLIENT_ID", help="The app's clientId.")
+    ],
     client_secret: Annotated[
         str, typer.Option(envvar="CONTACTLISTS_CLIENT_SECRET", help="The app's clientSecret.")
     ],

@@ -70,9 +70,7 @@ def created(contact_list: ContactList, shape: Shape) -> V1ContactListCreated | V
     return model.model_validate(_wire_fields(contact_list))
 
 
-def summary(
-    contact_list: ContactList, shape: Shape
-) -> V1ContactListSummary | V2ContactListSummary:
+def summary(contact_list: ContactList, shape: Shape) -> V1ContactListSummary | V2ContactListSummary:
     model = V1ContactListSummary if shape is Shape.V1 else V2ContactListSummary
     return model.model_validate(_wire_fields(contact_list))
 

@@ -30,7 +30,9 @@ ListId = Annotated[str, Path(description="The contact list id, `cl-…`.")]
 def build_router(family: PathFamily) -> APIRouter:
     shape = family.shape
     v1 = shape is Shape.V1
-    router = APIRouter(prefix=f"{family.prefix}/contactList", tags=[f"contact lists ({family.tag})"])
+    router = APIRouter(
+        prefix=f"{family.prefix}/contactList", tags=[f"contact lists ({family.tag})"]
+    )
 
     @router.post(
         "/createContactList",

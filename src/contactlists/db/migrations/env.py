@@ -41,5 +41,7 @@ async def _run_online() -> None:
 
 
 if context.is_offline_mode():
-    raise SystemExit("offline (SQL script) migrations are not supported; run `contactlists db upgrade`")
+    raise SystemExit(
+        "offline (SQL script) migrations are not supported; run `contactlists db upgrade`"
+    )
 asyncio.run(_run_online())
