@@ -212,3 +212,25 @@ async def test_delete_answers_the_list_as_it_was(
     reply = response.json()
     assert reply["message"] == "Contact list Renewal Due - August 2025 deleted successfully"
     assert reply["data"] == before
+
+
+async def test_v2_samples_with_account_id_in_query_and_lower_case_header(
+    client: AsyncClient, tenant: Tenant
+) -> None:
+    """v2 samples send accountId twice: as `?accountId=` and as an `accountid` header."""
+    paths = Paths("v2", tenant.bot)
+    query = f"?accountId={tenant.account_id}"
+    headers = {"auth": tenant.token(), "iid": tenant.bot, "accountid": tenant.account_id}
+    body = {"name": "Renewal Due", "description": "d", "source": "passiveApi"}
+
+    created = await client.post(paths.create + query, json=body, headers=headers)
+    list_id = created.json()["data"]["_id"]
+    fetched = await client.get(paths.list(list_id) + query, headers=headers)
+    listed = await client.post(f"{paths.get_all}{query}&type=call", headers=headers)
+    updated = await client.put(paths.list(list_id) + query, json={"name": "R2"}, headers=headers)
+    deleted = await client.delete(paths.list(list_id) + query, headers=headers)
+
+    assert [r.status_code for r in (created, fetched, listed, updated, deleted)] == [200] * 5
+    assert [item["_id"] for item in listed.json()["data"]] == [list_id]
+    assert updated.json()["data"]["body"]["name"] == "R2"
+    assert deleted.json()["data"]["name"] == "R2"

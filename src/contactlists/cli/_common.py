@@ -7,11 +7,17 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, TypeVar
 
 import typer
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contactlists.config import Settings, get_settings
 from contactlists.db import migrate
-from contactlists.db.engine import create_engine, create_sessionmaker
+from contactlists.db.engine import (
+    UnsupportedDatabaseError,
+    async_url,
+    create_engine,
+    create_sessionmaker,
+)
 
 T = TypeVar("T")
 
@@ -27,9 +33,14 @@ DatabaseOption = Annotated[
 
 
 def settings_for(database_url: str | None) -> Settings:
+    """The settings, with the database URL from the flag if given; exits on a bad URL."""
     settings = get_settings()
     if database_url:
         settings = settings.model_copy(update={"database_url": database_url})
+    try:
+        async_url(settings.database_url)
+    except (UnsupportedDatabaseError, ArgumentError) as exc:
+        raise fail(str(exc)) from None
     return settings
 
 
