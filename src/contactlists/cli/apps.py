@@ -92,15 +92,18 @@ def list_(as_json: JsonOption = False, database_url: DatabaseOption = None) -> N
     if as_json:
         typer.echo(json.dumps([app_as_json(a, with_secret=False) for a in found], indent=2))
         return
-    table = Table("clientId", "name", "accountId", "bots", "scopes", "state")
+    table = Table("name", "bots", "scopes", "state")
+    # Ids are copied into other commands (`apps revoke`): never shorten them.
+    table.add_column("clientId", no_wrap=True, min_width=39)
+    table.add_column("accountId", no_wrap=True, min_width=24)
     for item in found:
         table.add_row(
-            item.client_id,
             item.name,
-            item.account_id,
             ", ".join(item.bots) if item.bots else "all",
             ", ".join(item.scopes),
             "revoked" if item.revoked_at else "active",
+            item.client_id,
+            item.account_id,
         )
     Console().print(table)
 
