@@ -24,6 +24,9 @@ from contactlists.errors import Forbidden, InvalidCredentials, ValidationFailed
 
 # Kore.ai bot ids look like st-0603182c-7ffb-53c3-b307-47ca14b9xxxx.
 BOT_ID_PATTERN = re.compile(r"^st-[A-Za-z0-9-]{1,100}$")
+# What an appId may look like before it is looked up (ours are cs-<uuid>).
+APP_ID_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 MAX_SUB_LENGTH = 256
 
 
@@ -66,7 +69,7 @@ async def verify_token(session: AsyncSession, token: str, *, leeway: int) -> tup
     except jwt.PyJWTError:
         raise InvalidCredentials() from None
     client_id = unverified.get("appId")
-    if not isinstance(client_id, str) or not client_id:
+    if not isinstance(client_id, str) or not APP_ID_PATTERN.match(client_id):
         raise InvalidCredentials()
     app = await apps.find_usable(session, client_id)
     if app is None or header.get("alg") not in app.algorithms:
@@ -84,7 +87,12 @@ async def verify_token(session: AsyncSession, token: str, *, leeway: int) -> tup
     sub = claims.get("sub")
     if sub is None:
         return app, app.client_id
-    if not isinstance(sub, str) or not sub.strip() or len(sub) > MAX_SUB_LENGTH:
+    if (
+        not isinstance(sub, str)
+        or not sub.strip()
+        or len(sub) > MAX_SUB_LENGTH
+        or CONTROL_CHARACTERS.search(sub)
+    ):
         raise InvalidCredentials()
     return app, sub
 

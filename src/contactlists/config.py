@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic import Field
+import phonenumbers
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///./contactlists.db"
@@ -29,6 +30,13 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=32 * 1024 * 1024, ge=1024)
     jwt_leeway_seconds: int = Field(default=60, ge=0)
     log_level: str = "INFO"
+
+    @field_validator("default_region")
+    @classmethod
+    def _known_region(cls, value: str) -> str:
+        if value not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError(f"{value} is not an ISO 3166 region known to the phone-number rules")
+        return value
 
 
 @lru_cache(maxsize=1)

@@ -135,5 +135,12 @@ class PayloadTooLarge(ContactListsError):
     default_message = "The request body is too large."
 
 
+class UnsupportedMediaType(ContactListsError):
+    status_code = 415
+    code = 415
+    reason = "unsupported_media_type"
+    default_message = "The request body must be JSON (Content-Type: application/json)."
+
+
 class InternalError(ContactListsError):
     pass

@@ -17,6 +17,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from contactlists.errors import (
@@ -63,13 +64,31 @@ async def _request_validation_error(_request: Request, exc: Exception) -> JSONRe
     return error_response(validation_failure(errors) if errors else ValidationFailed())
 
 
-async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method some route serves at this path (Starlette names only the first route's)."""
+    routes = request.app.router.routes
+    allowed = [
+        method
+        for method in HTTP_METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes
+        )
+    ]
+    return ", ".join(allowed)
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     error: ContactListsError
     if exc.status_code == 404:
         error = NotFound("No such route.")
     elif exc.status_code == 405:
         error = MethodNotAllowed()
+        headers = {**(exc.headers or {}), "Allow": _allowed_methods(request)}
+        return error_response(error, headers=headers)
     elif exc.status_code == 413:
         error = PayloadTooLarge()
     elif exc.status_code < 500:

@@ -15,8 +15,9 @@ from typing import Any, TypeVar
 
 from fastapi import Depends, Request
 from pydantic import BaseModel, ValidationError
+from starlette.convertors import Convertor, register_url_convertor
 
-from contactlists.errors import PayloadTooLarge, Problem, ValidationFailed
+from contactlists.errors import PayloadTooLarge, Problem, UnsupportedMediaType, ValidationFailed
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -36,6 +37,27 @@ class PathFamily:
 V1 = PathFamily("/agentassist/api/v1/public/{bot}/campaign", Shape.V1, "v1")
 V2 = PathFamily("/campaign/api/v2/public/{bot}/campaign", Shape.V2, "v2")
 FAMILIES = (V1, V2)
+
+
+class ListIdConvertor(Convertor[str]):
+    """Matches contact-list ids only (``cl-…``), never the named routes beside them.
+
+    Without it ``DELETE …/contactList/createContactList`` would be routed as a list id
+    and answer 404 instead of 405, and ids with bytes no database accepts (NUL) would
+    reach the database.
+    """
+
+    regex = r"cl-[0-9A-Za-z-]{1,100}"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+# Route paths write `{list_id:list_id}`; the convertor must be known before they are built.
+register_url_convertor("list_id", ListIdConvertor())
 
 
 def _describe(error: Any) -> Problem:
@@ -76,6 +98,11 @@ async def read_body(request: Request, limit: int) -> bytes:
             raise PayloadTooLarge(f"The request body is larger than {limit} bytes.")
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def _is_json(content_type: str) -> bool:
+    media_type = content_type.partition(";")[0].strip().lower()
+    return media_type == "application/json" or media_type.endswith("+json")
 
 
 def parse_json_object(raw: bytes, *, empty: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -122,7 +149,11 @@ def json_body(model: type[M], *, empty: dict[str, Any] | None = None) -> Any:
 
     async def dependency(request: Request) -> M:
         limit: int = request.app.state.settings.max_body_bytes
-        data = parse_json_object(await read_body(request, limit), empty=empty)
-        return validate_body(model, data)
+        raw = await read_body(request, limit)
+        content_type = request.headers.get("content-type")
+        # An empty body is judged as empty whatever its type: curl's `--data ''` sends a form type.
+        if raw.strip() and content_type is not None and not _is_json(content_type):
+            raise UnsupportedMediaType()
+        return validate_body(model, parse_json_object(raw, empty=empty))
 
     return Depends(dependency)

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, TypeVar
 
 import typer
+from pydantic import ValidationError
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -34,7 +35,10 @@ DatabaseOption = Annotated[
 
 def settings_for(database_url: str | None) -> Settings:
     """The settings, with the database URL from the flag if given; exits on a bad URL."""
-    settings = get_settings()
+    try:
+        settings = get_settings()
+    except ValidationError as exc:
+        raise fail(f"invalid CONTACTLISTS_* setting: {exc}") from None
     if database_url:
         settings = settings.model_copy(update={"database_url": database_url})
     try:

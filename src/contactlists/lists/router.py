@@ -66,7 +66,12 @@ def build_router(family: PathFamily) -> APIRouter:
             int | None, Query(ge=1, le=1000, description="Page size; default: every list.")
         ] = None,
         search: Annotated[
-            str | None, Query(max_length=192, description="Case-insensitive name substring.")
+            str | None,
+            Query(
+                max_length=192,
+                pattern=r"^[^\x00-\x1f\x7f]*$",
+                description="Case-insensitive name substring (extension).",
+            ),
         ] = None,
     ) -> Any:
         """List the contact lists of the bot, most recently updated first."""
@@ -92,7 +97,7 @@ def build_router(family: PathFamily) -> APIRouter:
         )
 
     @router.get(
-        "/{list_id}",
+        "/{list_id:list_id}",
         response_model=Success[V1ContactList] if v1 else Success[V2ContactList],
         operation_id=f"get_contact_list_{family.tag}",
     )
@@ -102,7 +107,7 @@ def build_router(family: PathFamily) -> APIRouter:
         return Success(message="", data=render.full(found, shape))
 
     @router.put(
-        "/{list_id}",
+        "/{list_id:list_id}",
         response_model=Success[V1UpdateResult] if v1 else Success[V2UpdateResult],
         response_model_exclude_none=True,
         openapi_extra=body_openapi(ContactListUpdate),
@@ -122,7 +127,7 @@ def build_router(family: PathFamily) -> APIRouter:
         )
 
     @router.delete(
-        "/{list_id}",
+        "/{list_id:list_id}",
         response_model=Success[V1ContactList] if v1 else Success[V2ContactList],
         operation_id=f"delete_contact_list_{family.tag}",
     )

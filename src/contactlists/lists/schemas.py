@@ -1,6 +1,6 @@
 """Wire schemas of contact lists (CONTRACT §3–4), field order as in Kore.ai's samples.
 
-Imports only pydantic, so the SDK can reuse them.
+Imports only pydantic and phonenumbers (no ORM, no web framework), so the SDK can reuse them.
 """
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ from __future__ import annotations
 import unicodedata
 from typing import Annotated, Literal
 
+import phonenumbers
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 
 from contactlists.schemas import Timestamp
@@ -38,7 +39,19 @@ ListName = Annotated[
     AfterValidator(_no_control_characters),
 ]
 Description = Annotated[str, Field(max_length=DESCRIPTION_MAX), AfterValidator(_no_nul)]
-Region = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2}$", to_upper=True)]
+
+
+def _known_region(value: str) -> str:
+    if value not in phonenumbers.SUPPORTED_REGIONS:
+        raise ValueError(f"{value} is not an ISO 3166 region known to the phone-number rules")
+    return value
+
+
+Region = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z]{2}$", to_upper=True),
+    AfterValidator(_known_region),
+]
 
 
 class _Wire(BaseModel):

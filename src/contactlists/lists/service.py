@@ -7,12 +7,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import phonenumbers
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contactlists.auth import Caller
 from contactlists.db.base import utcnow
-from contactlists.errors import DuplicateName, NotFound, ValidationFailed
+from contactlists.errors import DuplicateName, NotFound
 from contactlists.lists import repository
 from contactlists.lists.models import ContactList
 from contactlists.lists.repository import NameTaken
@@ -37,13 +36,6 @@ def _taken(name: str) -> DuplicateName:
     return DuplicateName(f"A contact list named {name} already exists.")
 
 
-def _region(value: str | None, default: str, field: str = "defaultRegion") -> str:
-    region = value or default
-    if region not in phonenumbers.SUPPORTED_REGIONS:
-        raise ValidationFailed.field(field, f"{field} {region} is not a known ISO 3166 region")
-    return region
-
-
 async def create(
     session: AsyncSession, caller: Caller, data: ContactListCreate, *, default_region: str
 ) -> ContactList:
@@ -58,7 +50,7 @@ async def create(
         list_type=data.listType,
         source=data.source,
         allow_duplicates=data.allowDuplicates,
-        default_region=_region(data.defaultRegion, default_region),
+        default_region=data.defaultRegion or default_region,
         mapping={field: field for field in MAPPED_FIELDS},
         columns=[],
         files=[],
@@ -123,7 +115,7 @@ async def update(
     if data.allowDuplicates is not None:
         values["allow_duplicates"] = data.allowDuplicates
     if data.defaultRegion is not None:
-        values["default_region"] = given["defaultRegion"] = _region(data.defaultRegion, "")
+        values["default_region"] = data.defaultRegion
     try:
         updated = await repository.update_live(
             session,
