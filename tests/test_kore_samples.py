@@ -11,32 +11,19 @@ import re
 import pytest
 from httpx import AsyncClient
 
+from tests.support.list_wire import V1_FULL_KEYS as V1_GET_KEYS
+from tests.support.list_wire import V1_SUMMARY_KEYS, V2_SUMMARY_KEYS
+from tests.support.list_wire import V2_FULL_KEYS as V2_GET_KEYS
 from tests.support.paths import Paths
 from tests.support.tenants import Tenant
 
 pytestmark = pytest.mark.anyio
 
-V1_GET_KEYS = [
-    "_id", "isActive", "orgId", "name", "lname", "description", "totalRecordCount", "status",
-    "createdBy", "updatedBy", "mapping", "isListInUse", "iId", "listType", "campaignInUse",
-    "accountId", "source", "apiConfigurations", "files", "createdAt", "updatedAt",
-]  # fmt: skip
 V1_CREATE_KEYS = [
     "isActive", "name", "description", "totalRecordCount", "status", "createdBy", "updatedBy",
     "mapping", "isListInUse", "listType", "campaignInUse", "source", "apiConfigurations", "files",
     "createdAt", "updatedAt", "_id", "allowDuplicates",
 ]  # fmt: skip
-V2_GET_KEYS = [
-    "_id", "isActive", "name", "description", "totalRecordCount", "status", "createdBy",
-    "updatedBy", "mapping", "isListInUse", "listType", "isGlobalDNC", "isDefault",
-    "campaignInUse", "source", "apiConfigurations", "columns", "files", "createdAt", "updatedAt",
-    "allowDuplicates",
-]  # fmt: skip
-V1_SUMMARY_KEYS = [
-    "_id", "name", "description", "totalRecordCount", "status", "mapping", "isListInUse",
-    "listType", "campaignInUse", "source", "apiConfigurations", "files", "updatedAt",
-]  # fmt: skip
-V2_SUMMARY_KEYS = [*V1_SUMMARY_KEYS[:-2], "columns", "files", "updatedAt"]
 MAPPING_V1 = ["firstName", "lastName", "phoneNumber", "timeZone", "uniqueId"]
 MAPPING_V2 = [*MAPPING_V1, "contactPriority"]
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")

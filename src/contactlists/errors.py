@@ -54,9 +54,15 @@ class Problem:
 
 class ContactListsError(Exception):
     status_code: ClassVar[int] = 500
+    # The envelope's `code`: the HTTP status, except where Kore.ai uses its own (4002, 4003).
     code: ClassVar[int] = 500
     reason: ClassVar[Reason] = "internal_error"
     default_message: ClassVar[str] = "An unexpected error occurred."
+
+    def __init_subclass__(cls) -> None:
+        super().__init_subclass__()
+        if "code" not in cls.__dict__:
+            cls.code = cls.status_code
 
     def __init__(
         self, message: str | None = None, *, problems: list[Problem] | None = None
@@ -90,7 +96,6 @@ class Forbidden(ContactListsError):
 
 class ValidationFailed(ContactListsError):
     status_code = 400
-    code = 400
     reason = "validation_error"
     default_message = "The request is invalid."
 
@@ -109,35 +114,30 @@ class ValidationFailed(ContactListsError):
 
 class NotFound(ContactListsError):
     status_code = 404
-    code = 404
     reason = "not_found"
     default_message = "Not found."
 
 
 class MethodNotAllowed(ContactListsError):
     status_code = 405
-    code = 405
     reason = "method_not_allowed"
     default_message = "Method Not Allowed"
 
 
 class DuplicateName(ContactListsError):
     status_code = 409
-    code = 409
     reason = "duplicate_name"
     default_message = "The name is already taken."
 
 
 class PayloadTooLarge(ContactListsError):
     status_code = 413
-    code = 413
     reason = "payload_too_large"
     default_message = "The request body is too large."
 
 
 class UnsupportedMediaType(ContactListsError):
     status_code = 415
-    code = 415
     reason = "unsupported_media_type"
     default_message = "The request body must be JSON (Content-Type: application/json)."
 
