@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -67,8 +67,15 @@ def backend(database_url: str) -> str:
 
 
 @pytest.fixture
-def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url)
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    # No background workers: tests run jobs when they choose, with `run_jobs`.
+    return Settings(
+        database_url=database_url,
+        data_dir=tmp_path / "data",
+        workers=0,
+        normalise_processes=0,
+        job_poll_seconds=0.05,
+    )
 
 
 @pytest.fixture
@@ -82,6 +89,17 @@ async def app(settings: Settings) -> AsyncIterator[FastAPI]:
 async def client(app: FastAPI) -> AsyncIterator[AsyncClient]:
     async with AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as http:
         yield http
+
+
+@pytest.fixture
+def run_jobs(app: FastAPI) -> Callable[[], Awaitable[int]]:
+    """Runs every queued job to its end in this event loop; returns how many ran."""
+
+    async def run() -> int:
+        ran: int = await app.state.workers.run_until_idle()
+        return ran
+
+    return run
 
 
 @pytest.fixture

@@ -15,10 +15,15 @@ from sqlalchemy import text
 
 from contactlists import __version__
 from contactlists.config import Settings, get_settings
+from contactlists.contacts import router as contacts_router
 from contactlists.db import migrate
 from contactlists.db.engine import create_engine, create_sessionmaker
 from contactlists.errors import ErrorEnvelope
 from contactlists.http import RequestIdMiddleware, install_error_handlers
+from contactlists.imports import router as imports_router
+from contactlists.jobs import router as jobs_router
+from contactlists.jobs.registry import HANDLERS
+from contactlists.jobs.worker import WorkerPool
 from contactlists.lists.router import build_router as build_lists_router
 from contactlists.wire import FAMILIES
 
@@ -39,9 +44,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = create_engine(settings.database_url)
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
+        workers = WorkerPool(app.state.sessionmaker, settings, HANDLERS)
+        app.state.workers = workers
+        workers.start()
         try:
             yield
         finally:
+            await workers.stop()
             await engine.dispose()
 
     app = FastAPI(
@@ -58,6 +67,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestIdMiddleware)
     for family in FAMILIES:
         app.include_router(build_lists_router(family))
+        app.include_router(contacts_router.build_router(family))
+        app.include_router(jobs_router.build_router(family))
+        app.include_router(imports_router.build_router(family))
+    app.include_router(contacts_router.build_add_contacts_router())
     _add_operations_routes(app)
     _add_offline_docs(app)
     return app

@@ -7,6 +7,7 @@ Nothing is built at import time: callers ask :func:`get_settings` (or build a
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 
 import phonenumbers
 from pydantic import Field, field_validator
@@ -27,7 +28,29 @@ class Settings(BaseSettings):
         pattern=r"^[A-Z]{2}$",
         description="ISO 3166 region for phone numbers written without a + prefix.",
     )
+    data_dir: Path = Field(
+        default=Path("./contactlists-data"),
+        description="Where uploaded files wait for their import; shared by every worker process.",
+    )
     max_body_bytes: int = Field(default=32 * 1024 * 1024, ge=1024)
+    max_upload_bytes: int = Field(default=1024 * 1024 * 1024, ge=1024)
+    max_batch: int = Field(default=10_000, ge=1, description="Most items in one addContacts call.")
+    workers: int = Field(
+        default=1,
+        ge=0,
+        description="Job workers run inside `serve` (0: run `contactlists worker`).",
+    )
+    normalise_processes: int = Field(
+        default=2,
+        ge=0,
+        description="Processes that normalise phone numbers during imports (0: a thread).",
+    )
+    import_batch_rows: int = Field(default=5_000, ge=1, le=50_000)
+    job_poll_seconds: float = Field(default=0.5, gt=0)
+    job_stale_seconds: float = Field(
+        default=30, gt=0, description="A running job silent this long is taken over."
+    )
+    job_max_attempts: int = Field(default=5, ge=1)
     jwt_leeway_seconds: int = Field(default=60, ge=0)
     log_level: str = "INFO"
 

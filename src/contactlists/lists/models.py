@@ -29,7 +29,8 @@ class ContactList(Base):
     columns: Mapped[list[str]] = mapped_column(JSON)
     files: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     total_record_count: Mapped[int] = mapped_column(BigInteger)
-    status: Mapped[str] = mapped_column(String(16))
+    # The last contact position handed out; positions are never reused, so paging is stable.
+    last_position: Mapped[int] = mapped_column(BigInteger, server_default="0")
     is_global_dnc: Mapped[bool] = mapped_column(Boolean)
     is_default: Mapped[bool] = mapped_column(Boolean)
     org_id: Mapped[str] = mapped_column(String(64))

@@ -16,14 +16,16 @@ from contactlists.lists.schemas import (
     V2UpdateBody,
     V2UpdateResult,
 )
+from contactlists.lists.service import ListView
 from contactlists.wire import Shape
 
 # Kore.ai echoes its internal scope spelling inside v2 update responses.
 INTERNAL_SCOPE = "campaign_management"
 
 
-def _wire_fields(contact_list: ContactList) -> dict[str, Any]:
+def _wire_fields(view: ListView) -> dict[str, Any]:
     """Every field any shape may show, by wire name; each shape picks its own, in its order."""
+    contact_list = view.record
     campaigns: list[dict[str, str]] = []
     return {
         "_id": contact_list.id,
@@ -34,7 +36,7 @@ def _wire_fields(contact_list: ContactList) -> dict[str, Any]:
         "lname": contact_list.lname,
         "description": contact_list.description,
         "totalRecordCount": contact_list.total_record_count,
-        "status": contact_list.status,
+        "status": view.status,
         "createdBy": contact_list.created_by,
         "updatedBy": contact_list.updated_by,
         "mapping": contact_list.mapping,
@@ -60,19 +62,19 @@ def _wire_fields(contact_list: ContactList) -> dict[str, Any]:
     }
 
 
-def full(contact_list: ContactList, shape: Shape) -> V1ContactList | V2ContactList:
+def full(view: ListView, shape: Shape) -> V1ContactList | V2ContactList:
     model = V1ContactList if shape is Shape.V1 else V2ContactList
-    return model.model_validate(_wire_fields(contact_list))
+    return model.model_validate(_wire_fields(view))
 
 
-def created(contact_list: ContactList, shape: Shape) -> V1ContactListCreated | V2ContactList:
+def created(view: ListView, shape: Shape) -> V1ContactListCreated | V2ContactList:
     model = V1ContactListCreated if shape is Shape.V1 else V2ContactList
-    return model.model_validate(_wire_fields(contact_list))
+    return model.model_validate(_wire_fields(view))
 
 
-def summary(contact_list: ContactList, shape: Shape) -> V1ContactListSummary | V2ContactListSummary:
+def summary(view: ListView, shape: Shape) -> V1ContactListSummary | V2ContactListSummary:
     model = V1ContactListSummary if shape is Shape.V1 else V2ContactListSummary
-    return model.model_validate(_wire_fields(contact_list))
+    return model.model_validate(_wire_fields(view))
 
 
 def update_result(

@@ -89,6 +89,84 @@ async def update_live(
         raise NameTaken() from None
 
 
+async def find_live_by_name(
+    session: AsyncSession, *, account_id: str, bot_id: str, name: str
+) -> ContactList | None:
+    return await session.scalar(
+        select(ContactList).where(
+            ContactList.account_id == account_id,
+            ContactList.bot_id == bot_id,
+            ContactList.lname == name.strip().casefold(),
+            ContactList.deleted_at.is_(None),
+        )
+    )
+
+
+async def lock_live(session: AsyncSession, *, account_id: str, list_id: str) -> ContactList | None:
+    """Take the live list's row lock for this transaction (a write, so it comes first on SQLite).
+
+    Writers of one list's contacts serialise here, which keeps its count and positions exact.
+    """
+    statement = (
+        update(ContactList)
+        .where(
+            ContactList.account_id == account_id,
+            ContactList.id == list_id,
+            ContactList.deleted_at.is_(None),
+        )
+        .values(last_position=ContactList.last_position)
+        .returning(ContactList)
+        .execution_options(synchronize_session=False, populate_existing=True)
+    )
+    return (await session.scalars(statement)).one_or_none()
+
+
+async def record_contacts_change(
+    session: AsyncSession,
+    *,
+    account_id: str,
+    list_id: str,
+    added: int,
+    last_position: int | None = None,
+    columns: list[str] | None = None,
+) -> None:
+    """Apply a change of the list's contacts to its count, positions and columns, in one go."""
+    values: dict[str, Any] = {
+        "total_record_count": ContactList.total_record_count + added,
+        "updated_at": utcnow(),
+    }
+    if last_position is not None:
+        values["last_position"] = last_position
+    if columns is not None:
+        values["columns"] = columns
+    await session.execute(
+        update(ContactList)
+        .where(ContactList.account_id == account_id, ContactList.id == list_id)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def record_upload(
+    session: AsyncSession,
+    *,
+    account_id: str,
+    list_id: str,
+    file: dict[str, str],
+    mapping: dict[str, str],
+) -> None:
+    """Add an uploaded file to the list's ``files`` and show the upload's column mapping."""
+    target = await lock_live(session, account_id=account_id, list_id=list_id)
+    if target is None:
+        return
+    await session.execute(
+        update(ContactList)
+        .where(ContactList.account_id == account_id, ContactList.id == list_id)
+        .values(files=[*target.files, file], mapping=mapping, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+
+
 async def mark_deleted(
     session: AsyncSession, *, account_id: str, bot_id: str, list_id: str
 ) -> ContactList | None:

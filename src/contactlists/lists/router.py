@@ -52,7 +52,7 @@ def build_router(family: PathFamily) -> APIRouter:
         )
         return Success(
             message=f"Contact list {created.name} created successfully",
-            data=render.created(created, shape),
+            data=render.created(service.ListView(created), shape),
         )
 
     async def get_all_list_details(
@@ -82,7 +82,8 @@ def build_router(family: PathFamily) -> APIRouter:
             search=search,
             page=service.Page(skip=skip, limit=limit),
         )
-        return Success(message="", data=[render.summary(item, shape) for item in found])
+        listed = await service.views(session, found)
+        return Success(message="", data=[render.summary(item, shape) for item in listed])
 
     # Kore.ai documents POST; older pages and curl samples use GET: both are served.
     for method in ("POST", "GET"):
@@ -104,7 +105,7 @@ def build_router(family: PathFamily) -> APIRouter:
     async def get_contact_list(caller: ReadCaller, list_id: ListId, session: SessionDep) -> Any:
         """Get one contact list."""
         found = await service.get(session, caller, list_id)
-        return Success(message="", data=render.full(found, shape))
+        return Success(message="", data=render.full(await service.view(session, found), shape))
 
     @router.put(
         "/{list_id:list_id}",
@@ -136,7 +137,7 @@ def build_router(family: PathFamily) -> APIRouter:
         deleted = await service.delete(session, caller, list_id)
         return Success(
             message=f"Contact list {deleted.name} deleted successfully",
-            data=render.full(deleted, shape),
+            data=render.full(await service.view(session, deleted), shape),
         )
 
     return router

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contactlists.auth import Caller
 from contactlists.db.base import utcnow
 from contactlists.errors import DuplicateName, NotFound
+from contactlists.jobs import repository as jobs_repository
 from contactlists.lists import repository
 from contactlists.lists.models import ContactList
 from contactlists.lists.repository import NameTaken
@@ -20,6 +21,31 @@ from contactlists.lists.schemas import ContactListCreate, ContactListUpdate, Lis
 MAPPED_FIELDS = ("firstName", "lastName", "phoneNumber", "timeZone", "uniqueId", "contactPriority")
 # Without a `type` filter, get-all shows contact lists and leaves DNC lists out.
 DEFAULT_LIST_TYPES = ("call", "sms")
+
+
+@dataclass(frozen=True)
+class ListView:
+    """A list with what is derived from elsewhere: whether an import is under way."""
+
+    record: ContactList
+    processing: bool = False
+
+    @property
+    def status(self) -> str:
+        return "Processing" if self.processing else "Ready"
+
+
+async def views(session: AsyncSession, records: Sequence[ContactList]) -> list[ListView]:
+    if not records:
+        return []
+    busy = await jobs_repository.lists_with_active_jobs(
+        session, records[0].account_id, [record.id for record in records]
+    )
+    return [ListView(record, record.id in busy) for record in records]
+
+
+async def view(session: AsyncSession, record: ContactList) -> ListView:
+    return (await views(session, [record]))[0]
 
 
 @dataclass(frozen=True)
@@ -55,7 +81,7 @@ async def create(
         columns=[],
         files=[],
         total_record_count=0,
-        status="Ready",
+        last_position=0,
         is_global_dnc=False,
         is_default=False,
         org_id=caller.org_id,
@@ -70,6 +96,16 @@ async def create(
     except NameTaken:
         raise _taken(data.name) from None
     return contact_list
+
+
+async def find_by_name(session: AsyncSession, caller: Caller, name: str) -> ContactList:
+    """The caller's live list of that name, compared case-insensitively (addContacts)."""
+    found = await repository.find_live_by_name(
+        session, account_id=caller.account_id, bot_id=caller.bot_id, name=name
+    )
+    if found is None:
+        raise NotFound(f"Contact list {name} was not found.")
+    return found
 
 
 async def get(session: AsyncSession, caller: Caller, list_id: str) -> ContactList:

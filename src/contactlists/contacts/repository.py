@@ -1,0 +1,132 @@
+"""All SQL for contacts, including each database's fastest bulk insert."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Collection, Sequence
+from typing import Any, cast
+
+from sqlalchemy import Table, delete, func, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from contactlists.contacts.models import Contact
+
+COLUMNS = (
+    "account_id", "list_id", "position", "id", "phone", "first_name", "last_name", "time_zone",
+    "unique_id", "contact_priority", "fields", "created_at", "updated_at",
+)  # fmt: skip
+# Bound parameters per statement stay well under both databases' limits.
+LOOKUP_CHUNK = 5_000
+
+
+async def insert_many(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert ``rows`` in the current transaction: COPY on PostgreSQL, executemany on SQLite."""
+    if not rows:
+        return
+    connection = await session.connection()
+    if connection.dialect.name == "postgresql":
+        raw = await connection.get_raw_connection()
+        records = [
+            tuple(json.dumps(row[c]) if c == "fields" else row[c] for c in COLUMNS) for row in rows
+        ]
+        await raw.driver_connection.copy_records_to_table(  # type: ignore[union-attr]
+            "contact", records=records, columns=COLUMNS
+        )
+        return
+    # Core, not the ORM: plain executemany is the fast path of the SQLite driver.
+    await session.execute(insert(cast(Table, Contact.__table__)), list(rows))
+
+
+async def existing_phones(
+    session: AsyncSession, *, account_id: str, list_id: str, phones: Collection[str]
+) -> set[str]:
+    found: set[str] = set()
+    ordered = sorted(phones)
+    for start in range(0, len(ordered), LOOKUP_CHUNK):
+        chunk = ordered[start : start + LOOKUP_CHUNK]
+        query = select(Contact.phone).where(
+            Contact.account_id == account_id, Contact.list_id == list_id, Contact.phone.in_(chunk)
+        )
+        found.update(await session.scalars(query))
+    return found
+
+
+async def page(
+    session: AsyncSession,
+    *,
+    account_id: str,
+    list_id: str,
+    after_position: int | None,
+    skip: int,
+    limit: int,
+) -> Sequence[Contact]:
+    """A page in insertion order: after a position (constant time) or after ``skip`` rows."""
+    query = (
+        select(Contact)
+        .where(Contact.account_id == account_id, Contact.list_id == list_id)
+        .order_by(Contact.position)
+        .limit(limit)
+    )
+    if after_position is not None:
+        query = query.where(Contact.position > after_position)
+    else:
+        query = query.offset(skip)
+    return (await session.scalars(query)).all()
+
+
+async def get(
+    session: AsyncSession, *, account_id: str, list_id: str, contact_id: str
+) -> Contact | None:
+    return await session.scalar(
+        select(Contact).where(
+            Contact.account_id == account_id,
+            Contact.id == contact_id,
+            Contact.list_id == list_id,
+        )
+    )
+
+
+async def delete_by_ids(
+    session: AsyncSession, *, account_id: str, list_id: str, contact_ids: Collection[str]
+) -> set[str]:
+    """Delete the contacts of the list among ``contact_ids``; the ids that were deleted."""
+    deleted: set[str] = set()
+    ordered = sorted(contact_ids)
+    for start in range(0, len(ordered), LOOKUP_CHUNK):
+        chunk = ordered[start : start + LOOKUP_CHUNK]
+        statement = (
+            delete(Contact)
+            .where(
+                Contact.account_id == account_id,
+                Contact.list_id == list_id,
+                Contact.id.in_(chunk),
+            )
+            .returning(Contact.id)
+        )
+        deleted.update(await session.scalars(statement))
+    return deleted
+
+
+async def count(session: AsyncSession, *, account_id: str, list_id: str) -> int:
+    query = select(func.count()).where(Contact.account_id == account_id, Contact.list_id == list_id)
+    return int(await session.scalar(query) or 0)
+
+
+async def stream(
+    session: AsyncSession, *, account_id: str, list_id: str, chunk: int = 2_000
+) -> AsyncIterator[Sequence[Contact]]:
+    """Every contact of the list in insertion order, a chunk at a time, by position."""
+    after = 0
+    while True:
+        rows = await page(
+            session,
+            account_id=account_id,
+            list_id=list_id,
+            after_position=after,
+            skip=0,
+            limit=chunk,
+        )
+        if not rows:
+            return
+        yield rows
+        after = rows[-1].position

@@ -1,0 +1,50 @@
+"""Wire schemas of contacts (CONTRACT §4.6–4.8). Pydantic only, so the SDK can reuse them."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from contactlists.schemas import Timestamp
+
+
+class AddContactsRequest(BaseModel):
+    """Body of addContacts: the list by name and the contacts to add."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    contact_list_name: str = Field(min_length=1, max_length=192)
+    # The upper bound is a setting (CONTACTLISTS_MAX_BATCH), checked by the service.
+    data: list[dict[str, Any]] = Field(min_length=1)
+
+
+class JobAccepted(BaseModel):
+    status: Literal["success"] = "success"
+    message: str
+    jobId: str
+
+
+class ContactOut(BaseModel):
+    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
+
+    id: str = Field(alias="_id")
+    phoneNumber: str
+    firstName: str | None
+    lastName: str | None
+    timeZone: str | None
+    uniqueId: str | None
+    contactPriority: str | None
+    fields: dict[str, str]
+    createdAt: Timestamp
+    updatedAt: Timestamp
+
+
+class ContactsPage(BaseModel):
+    results: list[ContactOut]
+    skip: int
+    limit: int
+    hasMore: bool
+    totalPages: int
+    totalResults: int
+    nextCursor: str | None

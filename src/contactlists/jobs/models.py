@@ -1,0 +1,58 @@
+"""The ``job`` table (durable background work) and ``job_error`` (per-row problems)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from contactlists.db.base import Base, UtcDateTime
+
+ACTIVE_STATES = ("queued", "running")
+FINAL_STATES = ("completed", "failed", "cancelled")
+
+
+class Job(Base):
+    __tablename__ = "job"
+
+    account_id: Mapped[str] = mapped_column(String(24), primary_key=True)
+    id: Mapped[str] = mapped_column(String(48), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    bot_id: Mapped[str] = mapped_column(String(128))
+    list_id: Mapped[str | None] = mapped_column(String(48), nullable=True)
+    state: Mapped[str] = mapped_column(String(16))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    total: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    processed: Mapped[int] = mapped_column(BigInteger)
+    inserted: Mapped[int] = mapped_column(BigInteger)
+    duplicates: Mapped[int] = mapped_column(BigInteger)
+    invalid: Mapped[int] = mapped_column(BigInteger)
+    # Where a resumed job starts: items consumed (addContacts) or the last file line consumed.
+    progress_cursor: Mapped[int] = mapped_column(BigInteger)
+    attempts: Mapped[int] = mapped_column(Integer)
+    locked_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    error: Mapped[str | None] = mapped_column(String(1000), nullable=True)
+    created_by: Mapped[str] = mapped_column(String(256))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    started_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+    __table_args__ = (
+        Index("ix_job_claim", "state", "created_at"),
+        Index("ix_job_list", "account_id", "list_id", "state"),
+    )
+
+
+class JobError(Base):
+    __tablename__ = "job_error"
+
+    account_id: Mapped[str] = mapped_column(String(24), primary_key=True)
+    job_id: Mapped[str] = mapped_column(String(48), primary_key=True)
+    row: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    field: Mapped[str] = mapped_column(String(100))
+    code: Mapped[str] = mapped_column(String(32))
+    value: Mapped[str] = mapped_column(String(300))
+    message: Mapped[str] = mapped_column(String(300))

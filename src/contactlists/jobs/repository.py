@@ -1,0 +1,182 @@
+"""All SQL for jobs: enqueue, the atomic claim, conditional progress, finish and cancel.
+
+Every change a worker makes to its job is conditional on still owning it (``locked_by``)
+and on the job still running, so a cancelled job or one taken over by another worker
+after a stall cannot be advanced twice: the losing transaction changes nothing and is
+rolled back with the batch it carried.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from contactlists.db.base import utcnow
+from contactlists.jobs.models import ACTIVE_STATES, Job, JobError
+
+
+async def add(session: AsyncSession, job: Job) -> None:
+    session.add(job)
+    await session.flush()
+
+
+async def get(session: AsyncSession, *, account_id: str, bot_id: str, job_id: str) -> Job | None:
+    return await session.scalar(
+        select(Job).where(Job.account_id == account_id, Job.bot_id == bot_id, Job.id == job_id)
+    )
+
+
+async def load(session: AsyncSession, account_id: str, job_id: str) -> Job | None:
+    return await session.get(Job, (account_id, job_id), populate_existing=True)
+
+
+def _claimable(stale_before: datetime) -> Any:
+    return or_(
+        Job.state == "queued",
+        and_(Job.state == "running", Job.heartbeat_at < stale_before),
+    )
+
+
+async def claim(
+    session: AsyncSession, *, worker: str, stale_after: timedelta
+) -> tuple[str, str] | None:
+    """Take the oldest queued (or stalled) job for ``worker``; its (account_id, id), or None.
+
+    One statement either way, so two workers never take the same job: PostgreSQL skips
+    rows another transaction has locked; SQLite runs one writer at a time.
+    """
+    now = utcnow()
+    candidates = (
+        select(Job.account_id, Job.id)
+        .where(_claimable(now - stale_after))
+        .order_by(Job.created_at, Job.id)
+        .limit(1)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True)
+    picked = candidates.cte("picked")
+    statement = (
+        update(Job)
+        .where(Job.account_id == picked.c.account_id, Job.id == picked.c.id)
+        .values(
+            state="running",
+            locked_by=worker,
+            heartbeat_at=now,
+            attempts=Job.attempts + 1,
+            started_at=func.coalesce(Job.started_at, now),
+        )
+        .returning(Job.account_id, Job.id)
+    )
+    row = (await session.execute(statement)).first()
+    return (row[0], row[1]) if row else None
+
+
+async def advance(
+    session: AsyncSession,
+    job: Job,
+    *,
+    worker: str,
+    cursor: int,
+    processed: int,
+    inserted: int,
+    duplicates: int,
+    invalid: int,
+) -> bool:
+    """Record one batch's progress, if ``worker`` still owns the running job at its cursor."""
+    result = await session.execute(
+        update(Job)
+        .where(
+            Job.account_id == job.account_id,
+            Job.id == job.id,
+            Job.locked_by == worker,
+            Job.state == "running",
+            Job.progress_cursor == job.progress_cursor,
+        )
+        .values(
+            progress_cursor=cursor,
+            processed=Job.processed + processed,
+            inserted=Job.inserted + inserted,
+            duplicates=Job.duplicates + duplicates,
+            invalid=Job.invalid + invalid,
+            heartbeat_at=utcnow(),
+        )
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def finish(
+    session: AsyncSession,
+    job: Job,
+    *,
+    worker: str,
+    state: str,
+    error: str | None = None,
+    total: int | None = None,
+) -> bool:
+    values: dict[str, Any] = {"state": state, "finished_at": utcnow(), "error": error}
+    if total is not None:
+        values["total"] = total
+    result = await session.execute(
+        update(Job)
+        .where(
+            Job.account_id == job.account_id,
+            Job.id == job.id,
+            Job.locked_by == worker,
+            Job.state == "running",
+        )
+        .values(**values)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def release(session: AsyncSession, job: Job, *, worker: str, error: str) -> None:
+    """Give a job back to the queue after a failure, to be tried again."""
+    await session.execute(
+        update(Job)
+        .where(Job.account_id == job.account_id, Job.id == job.id, Job.locked_by == worker)
+        .where(Job.state == "running")
+        .values(state="queued", locked_by=None, heartbeat_at=None, error=error)
+    )
+
+
+async def cancel(session: AsyncSession, *, account_id: str, bot_id: str, job_id: str) -> None:
+    await session.execute(
+        update(Job)
+        .where(Job.account_id == account_id, Job.bot_id == bot_id, Job.id == job_id)
+        .where(Job.state.in_(ACTIVE_STATES))
+        .values(state="cancelled", finished_at=utcnow(), locked_by=None)
+    )
+
+
+async def add_errors(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        await session.execute(insert(JobError), list(rows))
+
+
+async def errors(
+    session: AsyncSession, job: Job, *, limit: int | None = None
+) -> Sequence[JobError]:
+    query = (
+        select(JobError)
+        .where(JobError.account_id == job.account_id, JobError.job_id == job.id)
+        .order_by(JobError.row)
+        .limit(limit)
+    )
+    return (await session.scalars(query)).all()
+
+
+async def lists_with_active_jobs(
+    session: AsyncSession, account_id: str, list_ids: Sequence[str]
+) -> set[str]:
+    if not list_ids:
+        return set()
+    query = select(Job.list_id).where(
+        Job.account_id == account_id,
+        Job.list_id.in_(list_ids),
+        Job.state.in_(ACTIVE_STATES),
+    )
+    return {list_id for list_id in (await session.scalars(query)) if list_id}

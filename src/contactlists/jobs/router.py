@@ -1,0 +1,68 @@
+"""Job routes (CONTRACT §4.8): follow an import, read its row errors, cancel it."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Path
+from fastapi.responses import Response
+
+from contactlists.auth import ReadCaller, WriteCaller
+from contactlists.deps import SessionDep
+from contactlists.jobs import service
+from contactlists.jobs.schemas import JobOut, RowErrorOut
+from contactlists.schemas import Success
+from contactlists.wire import PathFamily
+
+JobId = Annotated[str, Path(max_length=64, description="The job id, `job-…`.")]
+CSV_COLUMNS = ("row", "field", "code", "value", "message")
+
+
+def build_router(family: PathFamily) -> APIRouter:
+    router = APIRouter(prefix=f"{family.prefix}/jobs", tags=[f"jobs ({family.tag})"])
+
+    @router.get("/{job_id}", response_model=Success[JobOut], operation_id=f"get_job_{family.tag}")
+    async def get_job(caller: ReadCaller, job_id: JobId, session: SessionDep) -> Any:
+        """A job's state, counts and first 100 row errors."""
+        job = await service.get(session, caller, job_id)
+        return Success(message="", data=await service.describe(session, job))
+
+    @router.get(
+        "/{job_id}/errors",
+        response_model=Success[list[RowErrorOut]],
+        responses={200: {"content": {"text/csv": {}}}},
+        operation_id=f"get_job_errors_{family.tag}",
+    )
+    async def get_job_errors(
+        caller: ReadCaller,
+        job_id: JobId,
+        session: SessionDep,
+        accept: Annotated[str | None, Header(description="`text/csv` for CSV.")] = None,
+    ) -> Any:
+        """Every row error of a job, as JSON or (with `Accept: text/csv`) CSV."""
+        job = await service.get(session, caller, job_id)
+        found = [service.error_out(error) for error in await service.errors(session, job)]
+        if accept and "text/csv" in accept.lower():
+            return Response(_as_csv(found), media_type="text/csv; charset=utf-8")
+        return Success(message="", data=found)
+
+    @router.post(
+        "/{job_id}/cancel", response_model=Success[JobOut], operation_id=f"cancel_job_{family.tag}"
+    )
+    async def cancel_job(caller: WriteCaller, job_id: JobId, session: SessionDep) -> Any:
+        """Cancel a queued or running job; batches already stored stay."""
+        job = await service.cancel(session, caller, job_id)
+        return Success(message="", data=await service.describe(session, job))
+
+    return router
+
+
+def _as_csv(errors: list[RowErrorOut]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for error in errors:
+        writer.writerow([error.row, error.field, error.code, error.value, error.message])
+    return out.getvalue()

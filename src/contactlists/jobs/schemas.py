@@ -1,0 +1,37 @@
+"""Wire schemas of jobs (CONTRACT §4.8). Pydantic only, so the SDK can reuse them."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from contactlists.schemas import Timestamp
+
+JobState = Literal["queued", "running", "completed", "failed", "cancelled"]
+
+
+class RowErrorOut(BaseModel):
+    row: int
+    field: str
+    code: str
+    value: str
+    message: str
+
+
+class JobOut(BaseModel):
+    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
+
+    id: str = Field(alias="_id")
+    type: str
+    state: JobState
+    contactListId: str | None
+    total: int | None
+    processed: int
+    inserted: int
+    duplicates: int
+    invalid: int
+    errors: list[RowErrorOut]
+    createdAt: Timestamp
+    startedAt: Timestamp | None
+    finishedAt: Timestamp | None

@@ -1,0 +1,95 @@
+"""Jobs as callers see them: enqueue, look up, cancel. Takes the session, never commits."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from contactlists.auth import Caller
+from contactlists.db.base import utcnow
+from contactlists.errors import NotFound
+from contactlists.jobs import repository
+from contactlists.jobs.models import Job, JobError
+from contactlists.jobs.schemas import JobOut, RowErrorOut
+
+ERRORS_SHOWN_ON_JOB = 100
+
+
+async def enqueue(
+    session: AsyncSession,
+    caller: Caller,
+    *,
+    kind: str,
+    list_id: str | None,
+    payload: dict[str, Any],
+    total: int | None,
+) -> Job:
+    job = Job(
+        account_id=caller.account_id,
+        id=f"job-{uuid.uuid4()}",
+        kind=kind,
+        bot_id=caller.bot_id,
+        list_id=list_id,
+        state="queued",
+        payload=payload,
+        total=total,
+        processed=0,
+        inserted=0,
+        duplicates=0,
+        invalid=0,
+        progress_cursor=0,
+        attempts=0,
+        created_by=caller.actor,
+        created_at=utcnow(),
+    )
+    await repository.add(session, job)
+    return job
+
+
+async def get(session: AsyncSession, caller: Caller, job_id: str) -> Job:
+    job = await repository.get(
+        session, account_id=caller.account_id, bot_id=caller.bot_id, job_id=job_id
+    )
+    if job is None:
+        raise NotFound(f"Job {job_id} was not found.")
+    return job
+
+
+async def cancel(session: AsyncSession, caller: Caller, job_id: str) -> Job:
+    """Cancel a queued or running job; a finished one is left as it is."""
+    await repository.cancel(
+        session, account_id=caller.account_id, bot_id=caller.bot_id, job_id=job_id
+    )
+    return await get(session, caller, job_id)
+
+
+async def errors(session: AsyncSession, job: Job) -> Sequence[JobError]:
+    return await repository.errors(session, job)
+
+
+def error_out(error: JobError) -> RowErrorOut:
+    return RowErrorOut(
+        row=error.row, field=error.field, code=error.code, value=error.value, message=error.message
+    )
+
+
+async def describe(session: AsyncSession, job: Job) -> JobOut:
+    first_errors = await repository.errors(session, job, limit=ERRORS_SHOWN_ON_JOB)
+    return JobOut(
+        id=job.id,
+        type=job.kind,
+        state=job.state,
+        contactListId=job.list_id,
+        total=job.total,
+        processed=job.processed,
+        inserted=job.inserted,
+        duplicates=job.duplicates,
+        invalid=job.invalid,
+        errors=[error_out(error) for error in first_errors],
+        createdAt=job.created_at,
+        startedAt=job.started_at,
+        finishedAt=job.finished_at,
+    )
