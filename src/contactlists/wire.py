@@ -39,15 +39,18 @@ V2 = PathFamily("/campaign/api/v2/public/{bot}/campaign", Shape.V2, "v2")
 FAMILIES = (V1, V2)
 
 
-class ListIdConvertor(Convertor[str]):
-    """Matches contact-list ids only (``cl-…``), never the named routes beside them.
+# Ids as this service issues them (Kore.ai's look the same): cl-<uuid>, cc-<uuid>.
+LIST_ID_PATTERN = r"cl-[0-9A-Za-z-]{1,100}"
+CONTACT_ID_PATTERN = r"cc-[0-9A-Za-z-]{1,100}"
 
-    Without it ``DELETE …/contactList/createContactList`` would be routed as a list id
-    and answer 404 instead of 405, and ids with bytes no database accepts (NUL) would
-    reach the database.
+
+class _IdConvertor(Convertor[str]):
+    """Matches one kind of id only, never the named routes beside it.
+
+    Without it ``DELETE …/contactList/createContactList`` would be routed as a list id and
+    answer 404 instead of 405, and ids with bytes no database accepts (NUL) would reach
+    the database.
     """
-
-    regex = r"cl-[0-9A-Za-z-]{1,100}"
 
     def convert(self, value: str) -> str:
         return value
@@ -56,8 +59,17 @@ class ListIdConvertor(Convertor[str]):
         return value
 
 
-# Route paths write `{list_id:list_id}`; the convertor must be known before they are built.
+class ListIdConvertor(_IdConvertor):
+    regex = LIST_ID_PATTERN
+
+
+class ContactIdConvertor(_IdConvertor):
+    regex = CONTACT_ID_PATTERN
+
+
+# Route paths write `{list_id:list_id}`; the convertors must be known before they are built.
 register_url_convertor("list_id", ListIdConvertor())
+register_url_convertor("contact_id", ContactIdConvertor())
 
 
 def _describe(error: Any) -> Problem:

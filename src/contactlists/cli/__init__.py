@@ -1,10 +1,10 @@
-"""The ``contactlists`` command: operating the service (serve, db, apps, token)."""
+"""The ``contactlists`` command: operating the service (serve, worker, db, apps, token)."""
 
 from __future__ import annotations
 
 import typer
 
-from contactlists.cli import apps, db, serve, token
+from contactlists.cli import apps, db, serve, token, worker
 
 app = typer.Typer(
     name="contactlists",
@@ -13,6 +13,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.command("serve")(serve.serve)
+app.command("worker")(worker.worker)
 app.add_typer(db.app, name="db")
 app.add_typer(apps.app, name="apps")
 app.command("token")(token.token)

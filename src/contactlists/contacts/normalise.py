@@ -35,9 +35,10 @@ MAX_CUSTOM_FIELDS = 150
 
 _KNOWN = frozenset(KNOWN_FIELDS)
 
-# Control characters (tab is allowed in values) and lone surrogates, which JSON escapes can carry
-# ("\u0000", "\ud800"): PostgreSQL refuses NUL in text and neither database stores a surrogate.
-_BAD_IN_VALUE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\ud800-\udfff]")
+# Control characters and lone surrogates, which JSON escapes can carry ("\u0000", "\ud800"):
+# PostgreSQL refuses NUL in text and neither database stores a surrogate. Tab and line breaks
+# stay allowed in values: a quoted CSV cell may hold a multi-line address.
+_BAD_IN_VALUE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 _BAD_IN_NAME = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
 

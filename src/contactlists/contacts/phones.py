@@ -108,7 +108,7 @@ def is_time_zone(name: str) -> bool:
 def _read(text: str, region: str | None) -> tuple[str, str | None] | str:
     """(E.164, zone), or the message saying why `text` is not a valid number.
 
-    Failures are cached too; their message is, not an exception, because raising one cached
+    Failures are cached too, as their message rather than an exception: raising one cached
     exception object again and again would grow its traceback on every raise.
     """
     number = _from_e164(text) if _E164.fullmatch(text) is not None else None

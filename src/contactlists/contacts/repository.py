@@ -6,7 +6,7 @@ import json
 from collections.abc import AsyncIterator, Collection, Sequence
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, func, insert, select
+from sqlalchemy import Table, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contactlists.contacts.models import Contact
@@ -84,6 +84,59 @@ async def get(
             Contact.list_id == list_id,
         )
     )
+
+
+async def phone_taken(
+    session: AsyncSession, *, account_id: str, list_id: str, phone: str, other_than: str
+) -> bool:
+    """Whether a contact of the list other than ``other_than`` has this number."""
+    query = select(Contact.id).where(
+        Contact.account_id == account_id,
+        Contact.list_id == list_id,
+        Contact.phone == phone,
+        Contact.id != other_than,
+    )
+    return await session.scalar(query.limit(1)) is not None
+
+
+async def update_one(
+    session: AsyncSession,
+    *,
+    account_id: str,
+    list_id: str,
+    contact_id: str,
+    values: dict[str, Any],
+) -> Contact | None:
+    """Set ``values`` on one contact of the list; the contact after the change, or None."""
+    statement = (
+        update(Contact)
+        .where(
+            Contact.account_id == account_id,
+            Contact.id == contact_id,
+            Contact.list_id == list_id,
+        )
+        .values(**values)
+        .returning(Contact)
+        .execution_options(synchronize_session=False, populate_existing=True)
+    )
+    return (await session.scalars(statement)).one_or_none()
+
+
+async def delete_one(
+    session: AsyncSession, *, account_id: str, list_id: str, contact_id: str
+) -> Contact | None:
+    """Delete one contact of the list; the contact as it was, or None."""
+    statement = (
+        delete(Contact)
+        .where(
+            Contact.account_id == account_id,
+            Contact.id == contact_id,
+            Contact.list_id == list_id,
+        )
+        .returning(Contact)
+        .execution_options(synchronize_session=False)
+    )
+    return (await session.scalars(statement)).one_or_none()
 
 
 async def delete_by_ids(

@@ -1,14 +1,25 @@
-"""Contact routes: addContacts (on Kore.ai's own path) and a list's contacts (CONTRACT §4.6–4.7)."""
+"""Contact routes: addContacts (Kore.ai's own path), a list's contacts and single contacts.
+
+CONTRACT §4.6–4.8.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 
 from contactlists.auth import ReadCaller, WriteCaller
-from contactlists.contacts import service
-from contactlists.contacts.schemas import AddContactsRequest, ContactsPage, JobAccepted
+from contactlists.contacts import bulk, service
+from contactlists.contacts.schemas import (
+    AddContactsRequest,
+    ContactOut,
+    ContactsDeleted,
+    ContactsDeleteRequest,
+    ContactsPage,
+    ContactUpdate,
+    JobAccepted,
+)
 from contactlists.deps import SessionDep, SettingsDep
 from contactlists.lists.router import ListId
 from contactlists.schemas import Success
@@ -17,6 +28,8 @@ from contactlists.wire import PathFamily, body_openapi, json_body
 ADD_CONTACTS_PATH = "/api/1.1/public/{bot}/campaign/contactList/addContacts"
 # Kore.ai's exact text; clients may show it.
 IN_PROGRESS = "Adding contacts to public list is in progress"
+
+ContactId = Annotated[str, Path(description="The contact id, `cc-…`.")]
 
 
 def build_add_contacts_router() -> APIRouter:
@@ -35,7 +48,7 @@ def build_add_contacts_router() -> APIRouter:
         settings: SettingsDep,
     ) -> Any:
         """Queue contacts for a list named in the body; follow the returned job."""
-        job = await service.add(session, caller, body, settings)
+        job = await bulk.add(session, caller, body, settings)
         return JobAccepted(message=IN_PROGRESS, jobId=job.id)
 
     return router
@@ -66,5 +79,71 @@ def build_router(family: PathFamily) -> APIRouter:
         """Page through a list's contacts in insertion order."""
         page = await service.page(session, caller, list_id, skip=skip, limit=limit, cursor=cursor)
         return Success(message="Contacts retrieved successfully", data=page)
+
+    contact_path = "/{list_id:list_id}/contacts/{contact_id:contact_id}"
+
+    @router.get(
+        contact_path,
+        response_model=Success[ContactOut],
+        operation_id=f"get_contact_{family.tag}",
+    )
+    async def get_contact(
+        caller: ReadCaller, list_id: ListId, contact_id: ContactId, session: SessionDep
+    ) -> Any:
+        """Get one contact of a list."""
+        found = await service.get_one(session, caller, list_id, contact_id)
+        return Success(message="", data=service.contact_out(found))
+
+    @router.put(
+        contact_path,
+        response_model=Success[ContactOut],
+        openapi_extra=body_openapi(ContactUpdate),
+        operation_id=f"update_contact_{family.tag}",
+    )
+    async def update_contact(
+        caller: WriteCaller,
+        list_id: ListId,
+        contact_id: ContactId,
+        body: Annotated[ContactUpdate, json_body(ContactUpdate, empty={})],
+        session: SessionDep,
+    ) -> Any:
+        """Change fields of one contact; a custom field set to null is removed."""
+        changes = body.model_dump(exclude_unset=True)
+        updated = await service.update_one(session, caller, list_id, contact_id, changes)
+        return Success(
+            message=f"Contact {contact_id} updated successfully",
+            data=service.contact_out(updated),
+        )
+
+    @router.delete(
+        contact_path,
+        response_model=Success[ContactOut],
+        operation_id=f"delete_contact_{family.tag}",
+    )
+    async def delete_contact(
+        caller: WriteCaller, list_id: ListId, contact_id: ContactId, session: SessionDep
+    ) -> Any:
+        """Delete one contact of a list; answers with the contact as it was."""
+        deleted = await service.delete_one(session, caller, list_id, contact_id)
+        return Success(
+            message=f"Contact {contact_id} deleted successfully",
+            data=service.contact_out(deleted),
+        )
+
+    @router.post(
+        "/{list_id:list_id}/contacts/delete",
+        response_model=Success[ContactsDeleted],
+        openapi_extra=body_openapi(ContactsDeleteRequest),
+        operation_id=f"delete_contacts_{family.tag}",
+    )
+    async def delete_contacts(
+        caller: WriteCaller,
+        list_id: ListId,
+        body: Annotated[ContactsDeleteRequest, json_body(ContactsDeleteRequest)],
+        session: SessionDep,
+    ) -> Any:
+        """Delete up to 10,000 contacts of a list by id; names the ids not in the list."""
+        result = await service.delete_many(session, caller, list_id, body.ids)
+        return Success(message=f"{result.deleted} contacts deleted", data=result)
 
     return router

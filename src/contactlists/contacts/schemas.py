@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from contactlists.schemas import Timestamp
 
@@ -38,6 +38,39 @@ class ContactOut(BaseModel):
     fields: dict[str, str]
     createdAt: Timestamp
     updatedAt: Timestamp
+
+
+class ContactUpdate(BaseModel):
+    """Body of a single-contact update: the fields to change; other keys are custom fields.
+
+    Values are checked as addContacts checks an item, once merged with the stored contact; a
+    custom field set to null is removed.
+    """
+
+    model_config = ConfigDict(extra="allow")
+
+    phoneNumber: JsonValue = Field(default=None, description="Read with the list's region.")
+    firstName: JsonValue = None
+    lastName: JsonValue = None
+    timeZone: JsonValue = Field(default=None, description="An IANA time-zone name.")
+    uniqueId: JsonValue = None
+    contactPriority: JsonValue = None
+
+
+MAX_DELETE_IDS = 10_000
+
+
+class ContactsDeleteRequest(BaseModel):
+    """Body of a bulk delete: the ids of the contacts to delete."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    ids: list[str] = Field(min_length=1, max_length=MAX_DELETE_IDS)
+
+
+class ContactsDeleted(BaseModel):
+    deleted: int
+    notFound: list[str]
 
 
 class ContactsPage(BaseModel):

@@ -1,8 +1,9 @@
-"""Contact rules: adding (queued as a job), storing a normalised batch, paging, single contacts.
+"""Contact rules: paging, and reading, changing and deleting single contacts.
 
 Takes the session, never commits. Every change to a list's contacts first takes the
 list's row lock (``lists.repository.lock_live``), so concurrent writers of one list are
 serialised and its ``totalRecordCount`` always equals the rows a reader can see.
+Bulk writes (addContacts, import batches) are in ``bulk.py``.
 """
 
 from __future__ import annotations
@@ -10,149 +11,39 @@ from __future__ import annotations
 import base64
 import binascii
 import math
-import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+import re
+from collections.abc import Mapping, Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contactlists.auth import Caller
-from contactlists.config import Settings
 from contactlists.contacts import repository
 from contactlists.contacts.models import Contact
+from contactlists.contacts.normalise import KNOWN_FIELDS, RowError, normalise_item
 from contactlists.contacts.normalise import Contact as NormalisedContact
-from contactlists.contacts.normalise import RowError
-from contactlists.contacts.schemas import AddContactsRequest, ContactOut, ContactsPage
+from contactlists.contacts.phones import time_zone_of
+from contactlists.contacts.schemas import (
+    ContactOut,
+    ContactsDeleted,
+    ContactsPage,
+)
 from contactlists.db.base import utcnow
-from contactlists.errors import ValidationFailed
-from contactlists.jobs import service as jobs
-from contactlists.jobs.models import Job
+from contactlists.errors import DuplicateName, NotFound, ValidationFailed
 from contactlists.lists import repository as lists_repository
 from contactlists.lists import service as lists
 from contactlists.lists.models import ContactList
+from contactlists.wire import CONTACT_ID_PATTERN
 
-ADD_CONTACTS = "add_contacts"
-
-
-async def add(
-    session: AsyncSession, caller: Caller, body: AddContactsRequest, settings: Settings
-) -> Job:
-    """Queue the items of an addContacts call for import into the named list."""
-    if len(body.data) > settings.max_batch:
-        raise ValidationFailed.field(
-            "data", f"data holds {len(body.data)} items; at most {settings.max_batch} are accepted"
-        )
-    target = await lists.find_by_name(session, caller, body.contact_list_name)
-    return await jobs.enqueue(
-        session,
-        caller,
-        kind=ADD_CONTACTS,
-        list_id=target.id,
-        payload={"items": body.data},
-        total=len(body.data),
-    )
+# What a contact id can look like (ours are cc-<uuid>); anything else is not looked up.
+CONTACT_ID = re.compile(CONTACT_ID_PATTERN)
 
 
-@dataclass
-class BatchOutcome:
-    inserted: int = 0
-    duplicates: int = 0
-    invalid: int = 0
-    errors: list[RowError] = field(default_factory=list)
-
-
-def _merge_columns(known: list[str], contacts: Sequence[NormalisedContact]) -> list[str] | None:
+def merge_columns(known: list[str], contacts: Sequence[NormalisedContact]) -> list[str] | None:
     """The list's columns with the batch's new custom fields appended; None when unchanged."""
     merged = dict.fromkeys(known)
     for contact in contacts:
         merged.update(dict.fromkeys(contact.fields))
     return list(merged) if len(merged) > len(known) else None
-
-
-async def store_batch(
-    session: AsyncSession,
-    *,
-    account_id: str,
-    list_id: str,
-    results: Sequence[NormalisedContact | RowError],
-) -> BatchOutcome | None:
-    """Store one normalised batch into a live list; None when the list is gone."""
-    target = await lists_repository.lock_live(session, account_id=account_id, list_id=list_id)
-    if target is None:
-        return None
-    outcome = BatchOutcome()
-    candidates: list[NormalisedContact] = []
-    for result in results:
-        if isinstance(result, RowError):
-            outcome.invalid += 1
-            outcome.errors.append(result)
-        else:
-            candidates.append(result)
-    keep = candidates
-    if not target.allow_duplicates:
-        keep = await _without_duplicates(session, target, candidates, outcome)
-    now = utcnow()
-    rows = [
-        {
-            "account_id": account_id,
-            "list_id": list_id,
-            "position": target.last_position + index,
-            "id": f"cc-{uuid.uuid4()}",
-            "phone": contact.phone,
-            "first_name": contact.first_name,
-            "last_name": contact.last_name,
-            "time_zone": contact.time_zone,
-            "unique_id": contact.unique_id,
-            "contact_priority": contact.contact_priority,
-            "fields": contact.fields,
-            "created_at": now,
-            "updated_at": now,
-        }
-        for index, contact in enumerate(keep, start=1)
-    ]
-    await repository.insert_many(session, rows)
-    await lists_repository.record_contacts_change(
-        session,
-        account_id=account_id,
-        list_id=list_id,
-        added=len(rows),
-        last_position=target.last_position + len(rows),
-        columns=_merge_columns(target.columns, keep),
-    )
-    outcome.inserted = len(rows)
-    return outcome
-
-
-async def _without_duplicates(
-    session: AsyncSession,
-    target: ContactList,
-    candidates: Sequence[NormalisedContact],
-    outcome: BatchOutcome,
-) -> list[NormalisedContact]:
-    """Drop numbers already in the list or earlier in the batch, counting each as a duplicate."""
-    seen = await repository.existing_phones(
-        session,
-        account_id=target.account_id,
-        list_id=target.id,
-        phones={contact.phone for contact in candidates},
-    )
-    keep: list[NormalisedContact] = []
-    for contact in candidates:
-        if contact.phone in seen:
-            outcome.duplicates += 1
-            outcome.errors.append(
-                RowError(
-                    row=contact.row,
-                    field="phoneNumber",
-                    code="duplicate",
-                    value=contact.phone,
-                    message=f"{contact.phone} is already in the list, which allows no duplicates",
-                )
-            )
-            continue
-        seen.add(contact.phone)
-        keep.append(contact)
-    return keep
 
 
 # ---------------------------------------------------------------- reading
@@ -222,3 +113,155 @@ async def page(
         totalResults=total,
         nextCursor=encode_cursor(found[-1].position) if has_more else None,
     )
+
+
+# ---------------------------------------------------------------- single contacts
+
+
+async def _lock_list(session: AsyncSession, caller: Caller, list_id: str) -> ContactList:
+    """The caller's live list, its row lock taken first (a write, which matters on SQLite)."""
+    target = await lists_repository.lock_live(
+        session, account_id=caller.account_id, list_id=list_id
+    )
+    if target is None or target.bot_id != caller.bot_id:
+        raise NotFound(f"Contact list {list_id} was not found.")
+    return target
+
+
+def _contact_not_found(contact_id: str) -> NotFound:
+    return NotFound(f"Contact {contact_id} was not found.")
+
+
+async def get_one(session: AsyncSession, caller: Caller, list_id: str, contact_id: str) -> Contact:
+    target = await lists.get(session, caller, list_id)
+    found = await repository.get(
+        session, account_id=caller.account_id, list_id=target.id, contact_id=contact_id
+    )
+    if found is None:
+        raise _contact_not_found(contact_id)
+    return found
+
+
+def _merged_item(current: Contact, changes: Mapping[str, object]) -> dict[str, object]:
+    """The stored contact as an addContacts item, with ``changes`` applied."""
+    item: dict[str, object] = {
+        "phoneNumber": current.phone,
+        "firstName": current.first_name,
+        "lastName": current.last_name,
+        "timeZone": current.time_zone,
+        "uniqueId": current.unique_id,
+        "contactPriority": current.contact_priority,
+        **current.fields,
+    }
+    if (
+        "phoneNumber" in changes
+        and "timeZone" not in changes
+        and current.time_zone == time_zone_of(current.phone)
+    ):
+        item["timeZone"] = None  # a zone derived from the old number is derived from the new one
+    for name, value in changes.items():
+        if value is None and name not in KNOWN_FIELDS:
+            item.pop(name, None)
+        else:
+            item[name] = value
+    return item
+
+
+def _stored_values(contact: NormalisedContact) -> dict[str, object]:
+    return {
+        "phone": contact.phone,
+        "first_name": contact.first_name,
+        "last_name": contact.last_name,
+        "time_zone": contact.time_zone,
+        "unique_id": contact.unique_id,
+        "contact_priority": contact.contact_priority,
+        "fields": contact.fields,
+    }
+
+
+async def update_one(
+    session: AsyncSession,
+    caller: Caller,
+    list_id: str,
+    contact_id: str,
+    changes: Mapping[str, object],
+) -> Contact:
+    """Apply ``changes`` to a contact and check it as addContacts would; the contact after.
+
+    A change that leaves the contact as it was writes nothing. With ``dontAllowDuplicates`` a
+    new number must not be another contact's; new custom fields join the list's columns.
+    """
+    target = await _lock_list(session, caller, list_id)
+    current = await repository.get(
+        session, account_id=caller.account_id, list_id=list_id, contact_id=contact_id
+    )
+    if current is None:
+        raise _contact_not_found(contact_id)
+    result = normalise_item(1, _merged_item(current, changes), target.default_region)
+    if isinstance(result, RowError):
+        raise ValidationFailed.field(result.field, result.message)
+    values = _stored_values(result)
+    if all(getattr(current, name) == value for name, value in values.items()):
+        return current
+    if (
+        not target.allow_duplicates
+        and result.phone != current.phone
+        and await repository.phone_taken(
+            session,
+            account_id=caller.account_id,
+            list_id=list_id,
+            phone=result.phone,
+            other_than=contact_id,
+        )
+    ):
+        raise DuplicateName(f"{result.phone} is already in the list, which allows no duplicates.")
+    updated = await repository.update_one(
+        session,
+        account_id=caller.account_id,
+        list_id=list_id,
+        contact_id=contact_id,
+        values={**values, "updated_at": utcnow()},
+    )
+    if updated is None:  # not reachable while the list's lock is held
+        raise _contact_not_found(contact_id)
+    columns = merge_columns(target.columns, [result])
+    if columns is not None:
+        await lists_repository.record_contacts_change(
+            session, account_id=caller.account_id, list_id=list_id, added=0, columns=columns
+        )
+    return updated
+
+
+async def delete_one(
+    session: AsyncSession, caller: Caller, list_id: str, contact_id: str
+) -> Contact:
+    """Delete a contact and count it out of the list in one transaction; the contact as it was."""
+    await _lock_list(session, caller, list_id)
+    deleted = await repository.delete_one(
+        session, account_id=caller.account_id, list_id=list_id, contact_id=contact_id
+    )
+    if deleted is None:
+        raise _contact_not_found(contact_id)
+    await lists_repository.record_contacts_change(
+        session, account_id=caller.account_id, list_id=list_id, added=-1
+    )
+    return deleted
+
+
+async def delete_many(
+    session: AsyncSession, caller: Caller, list_id: str, ids: Sequence[str]
+) -> ContactsDeleted:
+    """Delete the list's contacts among ``ids`` (a repeated id counts once); the rest are named."""
+    await _lock_list(session, caller, list_id)
+    wanted = list(dict.fromkeys(ids))
+    deleted = await repository.delete_by_ids(
+        session,
+        account_id=caller.account_id,
+        list_id=list_id,
+        contact_ids=[i for i in wanted if CONTACT_ID.fullmatch(i)],
+    )
+    if deleted:
+        await lists_repository.record_contacts_change(
+            session, account_id=caller.account_id, list_id=list_id, added=-len(deleted)
+        )
+    return ContactsDeleted(deleted=len(deleted), notFound=[i for i in wanted if i not in deleted])

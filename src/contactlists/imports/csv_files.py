@@ -175,17 +175,13 @@ def _check_header(header: list[str]) -> None:
     for position, name in enumerate(header, start=1):
         if not _normalise(name):
             raise CsvFileError("file", f"column {position} of the header has no name")
-    first_of: dict[str, int] = {}
-    duplicates: list[str] = []
-    for position, name in enumerate(header):
-        first = first_of.setdefault(_normalise(name), position)
-        if first != position:
-            duplicates.extend((header[first], name))
+    # Only exact repeats are ambiguous: "email" and "Email" are two custom fields, and when
+    # look-alikes both match a standard field the exact spelling wins (see _mapping_from_names).
+    duplicates = [name for position, name in enumerate(header) if name in header[:position]]
     if duplicates:
         raise CsvFileError(
             "file",
-            "the header names a column more than once (case, spaces and underscores are ignored): "
-            + _shown(list(dict.fromkeys(duplicates))),
+            "the header names a column more than once: " + _shown(list(dict.fromkeys(duplicates))),
         )
 
 
@@ -218,17 +214,18 @@ def _header_position(header: Sequence[str], wanted: str) -> int | None:
 
 
 def _mapping_from_names(header: Sequence[str]) -> dict[str, int]:
+    """Our fields by loosely matched header; of look-alikes the exact spelling wins, else the first.
+
+    The losers stay custom fields, so an export of a list with a custom "Phone Number" column
+    beside its phoneNumber uploads back unchanged.
+    """
     by_field: dict[str, int] = {}
     for position, name in enumerate(header):
         field = _FIELD_BY_NORMAL.get(_normalise(name))
         if field is None:
             continue
-        if field in by_field:
-            raise CsvFileError(
-                "mapping",
-                f"columns {_shown([header[by_field[field]], name])} both match {field}",
-            )
-        by_field[field] = position
+        if field not in by_field or name == field:
+            by_field[field] = position
     if "phoneNumber" not in by_field:
         raise CsvFileError(
             "mapping",

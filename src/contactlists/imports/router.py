@@ -9,12 +9,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.datastructures import UploadFile
+from starlette.types import Message
 
 from contactlists.auth import Caller, ReadCaller, WriteCaller
 from contactlists.contacts import repository as contacts_repository
 from contactlists.contacts.schemas import JobAccepted
 from contactlists.deps import SessionDep, SettingsDep
-from contactlists.errors import UnsupportedMediaType, ValidationFailed
+from contactlists.errors import PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 from contactlists.imports import csv_files, service
 from contactlists.lists import service as lists
 from contactlists.lists.models import ContactList
@@ -44,6 +45,40 @@ UPLOAD_OPENAPI = {
 }
 
 
+# Room in a request for the multipart framing and the `mapping` field beside a file at the limit.
+FORM_OVERHEAD_BYTES = 1024 * 1024 + 64 * 1024
+
+
+def _is_multipart(content_type: str) -> bool:
+    return content_type.partition(";")[0].strip().lower() == "multipart/form-data"
+
+
+def _bounded_request(request: Request, upload_limit: int) -> Request:
+    """The request, refusing with 413 a body too large for a file of ``upload_limit`` bytes.
+
+    Starlette spools a file part to a temporary file while parsing the form; without a bound on
+    the body a client could fill the disk with one request, whatever the upload limit. The file
+    itself is measured exactly when it is stored.
+    """
+    bound = upload_limit + FORM_OVERHEAD_BYTES
+    too_large = f"The file is larger than {upload_limit} bytes."
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > bound:
+        raise PayloadTooLarge(too_large)
+    received = 0
+
+    async def receive() -> Message:
+        nonlocal received
+        message = await request.receive()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > bound:
+                raise PayloadTooLarge(too_large)
+        return message
+
+    return Request(request.scope, receive)
+
+
 def build_router(family: PathFamily) -> APIRouter:
     router = APIRouter(prefix=f"{family.prefix}/contactList", tags=[f"contacts ({family.tag})"])
 
@@ -62,16 +97,20 @@ def build_router(family: PathFamily) -> APIRouter:
     ) -> Any:
         """Import a CSV file (UTF-8, optionally gzip) into the list; follow the returned job."""
         target = await lists.get(session, caller, list_id)
-        if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        if not _is_multipart(request.headers.get("content-type", "")):
             raise UnsupportedMediaType("Upload the file as multipart/form-data, field `file`.")
-        async with request.form(max_files=1, max_fields=4) as form:
+        limit = settings.max_upload_bytes
+        bounded = _bounded_request(request, limit)
+        async with bounded.form(max_files=1, max_fields=4) as form:
             upload = form.get("file")
             if not isinstance(upload, UploadFile):
                 raise ValidationFailed.field("file", "file is required (a CSV file part)")
             raw_mapping = form.get("mapping")
-            mapping = service.parse_mapping(raw_mapping if isinstance(raw_mapping, str) else None)
+            if raw_mapping is not None and not isinstance(raw_mapping, str):
+                raise ValidationFailed.field("mapping", "mapping must be a text field, not a file")
+            mapping = service.parse_mapping(raw_mapping)
             file_id, path = await service.store_upload(
-                upload, service.upload_directory(settings), settings.max_upload_bytes
+                upload, service.upload_directory(settings), limit
             )
             try:
                 job = await service.queue_upload(

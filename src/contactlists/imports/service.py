@@ -1,21 +1,25 @@
 """Uploads: keep the file, check it, queue its import. Takes the session, never commits.
 
-The uploaded file is copied to ``data_dir`` under a generated id; the name the client
-gave is kept only as a label, never used as a path.
+The uploaded file is copied to ``data_dir``/uploads under a generated id; the name the client
+gave is kept only as a label, never used as a path. The job finds the file by that id under its
+own ``data_dir``, so every process that runs jobs must see the same directory.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import secrets
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from contactlists.auth import Caller
 from contactlists.config import Settings
+from contactlists.contacts.normalise import MAX_CUSTOM_FIELDS, MAX_FIELD_NAME_LENGTH
 from contactlists.errors import PayloadTooLarge, ValidationFailed
 from contactlists.imports import csv_files
 from contactlists.jobs import service as jobs
@@ -26,6 +30,10 @@ from contactlists.lists.models import ContactList
 UPLOAD = "upload"
 COPY_CHUNK = 1024 * 1024
 MAX_FILE_NAME = 255
+DEFAULT_FILE_NAME = "upload.csv"
+# What the normaliser refuses in a custom field's name (contacts.normalise): checked up front, so a
+# file whose every row would be rejected for its header is refused before anything is queued.
+_BAD_IN_NAME = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 def parse_mapping(raw: str | None) -> dict[str, str] | None:
@@ -34,7 +42,7 @@ def parse_mapping(raw: str | None) -> dict[str, str] | None:
         return None
     try:
         mapping = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise ValidationFailed.field("mapping", "mapping is not valid JSON") from None
     if not isinstance(mapping, dict) or not all(
         isinstance(key, str) and isinstance(value, str) for key, value in mapping.items()
@@ -45,13 +53,19 @@ def parse_mapping(raw: str | None) -> dict[str, str] | None:
 
 async def store_upload(upload: UploadFile, directory: Path, limit: int) -> tuple[str, Path]:
     """Copy the upload under a new file id; (file id, path). Removes a partial copy on failure."""
+    return await run_in_threadpool(_store, upload.file, directory, limit)
+
+
+def _store(source: BinaryIO, directory: Path, limit: int) -> tuple[str, Path]:
+    # Blocking file work, run in a thread: the copy may be as large as the upload limit.
     directory.mkdir(parents=True, exist_ok=True)
     file_id = secrets.token_hex(12)
-    path = directory / f"{file_id}.upload"
+    path = upload_path(directory, file_id)
     size = 0
+    source.seek(0)
     try:
-        with path.open("wb") as out:
-            while chunk := await upload.read(COPY_CHUNK):
+        with path.open("xb") as out:
+            while chunk := source.read(COPY_CHUNK):
                 size += len(chunk)
                 if size > limit:
                     raise PayloadTooLarge(f"The file is larger than {limit} bytes.")
@@ -62,11 +76,35 @@ async def store_upload(upload: UploadFile, directory: Path, limit: int) -> tuple
     return file_id, path
 
 
+def upload_path(directory: Path, file_id: str) -> Path:
+    """Where the upload ``file_id`` is kept; the id is 24 hex characters, never a client's text."""
+    if not re.fullmatch(r"[0-9a-f]{24}", file_id):
+        raise ValueError(f"not an upload file id: {file_id!r}")
+    return directory / f"{file_id}.upload"
+
+
 def _label(file_name: str | None) -> str:
     """The client's file name, reduced to a label: no directories, no control characters."""
-    base = (file_name or "upload.csv").replace("\\", "/").rsplit("/", 1)[-1]
-    cleaned = "".join(ch for ch in base if ch.isprintable()).strip()
-    return cleaned[:MAX_FILE_NAME] or "upload.csv"
+    base = (file_name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    cleaned = "".join(ch for ch in base if ch.isprintable()).strip()[:MAX_FILE_NAME].strip()
+    return cleaned if cleaned.strip(".") else DEFAULT_FILE_NAME
+
+
+def _check_custom_columns(custom: tuple[str, ...]) -> None:
+    """Custom columns the normaliser would refuse in every row are refused up front."""
+    if len(custom) > MAX_CUSTOM_FIELDS:
+        raise ValidationFailed.field(
+            "file",
+            f"the file has {len(custom)} custom columns; at most {MAX_CUSTOM_FIELDS} are allowed",
+        )
+    for name in custom:
+        if len(name) > MAX_FIELD_NAME_LENGTH or _BAD_IN_NAME.search(name):
+            shown = repr(name[:40] + ("…" if len(name) > 40 else ""))
+            raise ValidationFailed.field(
+                "file",
+                f"the column {shown} cannot be a custom field: names are 1 to "
+                f"{MAX_FIELD_NAME_LENGTH} characters without control characters",
+            )
 
 
 async def queue_upload(
@@ -81,10 +119,10 @@ async def queue_upload(
 ) -> Job:
     """Check the stored file and queue its import; CsvFileError becomes a 400."""
     try:
-        header = csv_files.inspect_file(path)
-        mapping = csv_files.resolve_mapping(header, explicit_mapping)
+        mapping = await run_in_threadpool(_inspect, path, explicit_mapping)
     except csv_files.CsvFileError as exc:
         raise ValidationFailed.field(exc.field, exc.message) from None
+    _check_custom_columns(mapping.custom)
     label = _label(file_name)
     await lists_repository.record_upload(
         session,
@@ -94,13 +132,17 @@ async def queue_upload(
         mapping={field: mapping.by_field.get(field, "") for field in target.mapping},
     )
     payload: dict[str, Any] = {
-        "path": str(path),
+        "fileId": file_id,
         "fileName": label,
         "mapping": {"by_field": mapping.by_field, "custom": list(mapping.custom)},
     }
     return await jobs.enqueue(
         session, caller, kind=UPLOAD, list_id=target.id, payload=payload, total=None
     )
+
+
+def _inspect(path: Path, explicit: dict[str, str] | None) -> csv_files.ColumnMapping:
+    return csv_files.resolve_mapping(csv_files.inspect_file(path), explicit)
 
 
 def upload_directory(settings: Settings) -> Path:

@@ -2,43 +2,80 @@
 
 Each batch is one transaction holding its contacts, the list's new count and the job's
 new cursor, so a crash resumes at the last committed batch and never stores a row twice.
+
+An upload's file is read a batch at a time in a thread and removed once its job is over,
+whatever the ending: completed, cancelled, or failed on damage found only while reading.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import asyncio
+import logging
+from collections.abc import Generator, Iterator, Mapping
+from contextlib import closing
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from contactlists.contacts import service as contacts
+from contactlists.config import Settings
+from contactlists.contacts import bulk
 from contactlists.contacts.normalise import normalise_rows
 from contactlists.imports import csv_files
+from contactlists.imports import service as uploads
 from contactlists.jobs import repository as jobs_repository
-from contactlists.jobs.worker import JobContext, JobLost, batched
+from contactlists.jobs.models import ACTIVE_STATES
+from contactlists.jobs.worker import JobContext, JobLost
 from contactlists.lists import repository as lists_repository
 
+log = logging.getLogger("contactlists.jobs")
+
 Row = tuple[int, Mapping[str, Any]]
+Rows = Generator[Row, None, None]
+LIST_DELETED = "the contact list was deleted"
+FILE_MISSING = "the uploaded file is missing from the data directory"
+MAX_ERROR_LENGTH = 1000  # job.error
 
 
-def _item_rows(payload: dict[str, Any], cursor: int) -> Iterator[Row]:
+def upload_file(payload: Mapping[str, Any], settings: Settings) -> Path:
+    """Where an upload job's file is: by its id under this process's ``data_dir``."""
+    if "fileId" in payload:
+        return uploads.upload_path(uploads.upload_directory(settings), payload["fileId"])
+    return Path(payload["path"])  # jobs queued before files were found by id
+
+
+def _item_rows(payload: dict[str, Any], cursor: int, _settings: Settings) -> Rows:
     """addContacts items after the cursor, numbered from 1 as in the request."""
     items: list[dict[str, Any]] = payload["items"]
     for index in range(cursor, len(items)):
         yield index + 1, items[index]
 
 
-def _file_rows(payload: dict[str, Any], cursor: int) -> Iterator[Row]:
+def _file_rows(payload: dict[str, Any], cursor: int, settings: Settings) -> Rows:
     """Uploaded records after the cursor (a line number), numbered by their line in the file."""
     mapping = csv_files.ColumnMapping(
         by_field=dict(payload["mapping"]["by_field"]), custom=tuple(payload["mapping"]["custom"])
     )
-    yield from csv_files.read_rows(Path(payload["path"]), mapping, start_after_line=cursor)
+    path = upload_file(payload, settings)
+    yield from csv_files.read_rows(path, mapping, start_after_line=cursor)
 
 
-ROW_SOURCES = {"add_contacts": _item_rows, "upload": _file_rows}
+ROW_SOURCES = {"add_contacts": _item_rows, uploads.UPLOAD: _file_rows}
+
+
+def _take(rows: Iterator[Row], size: int) -> list[Row]:
+    return list(islice(rows, size))
 
 
 async def import_contacts(context: JobContext) -> None:
+    try:
+        await _import(context)
+    except JobLost:
+        await _discard_finished_upload(context)
+        raise
+    await _discard_finished_upload(context)
+
+
+async def _import(context: JobContext) -> None:
     job = context.job
     assert job.list_id is not None
     async with context.sessionmaker() as session:
@@ -46,66 +83,106 @@ async def import_contacts(context: JobContext) -> None:
             session, account_id=job.account_id, bot_id=job.bot_id, list_id=job.list_id
         )
     if target is None:
-        await _finish(context, "cancelled", error="the contact list was deleted")
+        await _finish(context, "cancelled", error=LIST_DELETED)
         return
-    rows = ROW_SOURCES[job.kind](job.payload, job.progress_cursor)
-    for batch in batched(rows, context.settings.import_batch_rows):
-        results = await context.offload(normalise_rows, batch, target.default_region)
-        await _store(context, results, cursor=batch[-1][0])
+    size = context.settings.import_batch_rows
+    rows = ROW_SOURCES[job.kind](job.payload, job.progress_cursor, context.settings)
+    with closing(rows):
+        try:
+            # Reading (and, for uploads, decompressing and decoding) blocks: done in a thread.
+            while batch := await asyncio.to_thread(_take, rows, size):
+                results = await context.offload(normalise_rows, batch, target.default_region)
+                if not await _store(context, results, cursor=batch[-1][0]):
+                    return
+        except csv_files.CsvFileError as exc:
+            # Damage found only now, past what the upload checked: trying again cannot help.
+            await _finish(context, "failed", error=exc.message)
+            return
+        except FileNotFoundError:
+            await _finish(context, "failed", error=FILE_MISSING)
+            return
     await _finish(context, "completed")
 
 
-async def _store(context: JobContext, results: list[Any], *, cursor: int) -> None:
+async def _store(context: JobContext, results: list[Any], *, cursor: int) -> bool:
+    """Store one batch with the job's progress; False when the list is gone (job cancelled)."""
     job = context.job
     assert job.list_id is not None
     async with context.sessionmaker() as session, session.begin():
-        outcome = await contacts.store_batch(
+        outcome = await bulk.store_batch(
             session, account_id=job.account_id, list_id=job.list_id, results=results
         )
         if outcome is None:
-            await jobs_repository.finish(
-                session, job, worker=context.worker, state="cancelled", error="list deleted"
+            # Nothing was written; this transaction commits only the job's end.
+            ended = await jobs_repository.finish(
+                session, job, worker=context.worker, state="cancelled", error=LIST_DELETED
             )
+        else:
+            await jobs_repository.add_errors(
+                session,
+                [
+                    {
+                        "account_id": job.account_id,
+                        "job_id": job.id,
+                        "row": error.row,
+                        "field": error.field,
+                        "code": error.code,
+                        "value": error.value,
+                        "message": error.message[:300],
+                    }
+                    for error in outcome.errors
+                ],
+            )
+            advanced = await jobs_repository.advance(
+                session,
+                job,
+                worker=context.worker,
+                cursor=cursor,
+                processed=len(results),
+                inserted=outcome.inserted,
+                duplicates=outcome.duplicates,
+                invalid=outcome.invalid,
+            )
+            if not advanced:
+                # Cancelled or taken over meanwhile: leaving the block rolls the batch back.
+                raise JobLost()
+    if outcome is None:
+        if not ended:
             raise JobLost()
-        await jobs_repository.add_errors(
-            session,
-            [
-                {
-                    "account_id": job.account_id,
-                    "job_id": job.id,
-                    "row": error.row,
-                    "field": error.field,
-                    "code": error.code,
-                    "value": error.value,
-                    "message": error.message[:300],
-                }
-                for error in outcome.errors
-            ],
-        )
-        advanced = await jobs_repository.advance(
-            session,
-            job,
-            worker=context.worker,
-            cursor=cursor,
-            processed=len(results),
-            inserted=outcome.inserted,
-            duplicates=outcome.duplicates,
-            invalid=outcome.invalid,
-        )
-        if not advanced:
-            # Cancelled or taken over meanwhile: leaving the block rolls the batch back.
-            raise JobLost()
+        return False
     job.progress_cursor = cursor
     job.processed += len(results)
+    return True
 
 
 async def _finish(context: JobContext, state: str, error: str | None = None) -> None:
     job = context.job
     async with context.sessionmaker() as session, session.begin():
-        total = job.processed if job.kind == "upload" else None
+        total = job.processed if job.kind == uploads.UPLOAD else None
         finished = await jobs_repository.finish(
-            session, job, worker=context.worker, state=state, error=error, total=total
+            session,
+            job,
+            worker=context.worker,
+            state=state,
+            error=None if error is None else error[:MAX_ERROR_LENGTH],
+            total=total,
         )
-    if finished and job.kind == "upload":
-        # The file was only kept for this job; nothing will read it again.
-        Path(job.payload["path"]).unlink(missing_ok=True)
+    if not finished:
+        raise JobLost()
+
+
+async def _discard_finished_upload(context: JobContext) -> None:
+    """Remove an upload's file once its job is over; a job another worker took over keeps it."""
+    job = context.job
+    if job.kind != uploads.UPLOAD:
+        return
+    async with context.sessionmaker() as session:
+        current = await jobs_repository.load(session, job.account_id, job.id)
+    if current is not None and current.state in ACTIVE_STATES:
+        return
+    path = upload_file(job.payload, context.settings)
+    try:
+        path.unlink(missing_ok=True)
+    except OSError:
+        # The job is over either way; a file left behind is only disk space.
+        log.exception("could not remove %s, the file of job %s", path, job.id)

@@ -133,13 +133,44 @@ async def finish(
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-async def release(session: AsyncSession, job: Job, *, worker: str, error: str) -> None:
-    """Give a job back to the queue after a failure, to be tried again."""
+async def heartbeat(session: AsyncSession, job: Job, *, worker: str) -> bool:
+    """Show that ``worker`` is alive on its job; False when the job is no longer its own."""
+    result = await session.execute(
+        update(Job)
+        .where(
+            Job.account_id == job.account_id,
+            Job.id == job.id,
+            Job.locked_by == worker,
+            Job.state == "running",
+        )
+        .values(heartbeat_at=utcnow())
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def release(
+    session: AsyncSession,
+    job: Job,
+    *,
+    worker: str,
+    error: str | None = None,
+    count_attempt: bool = True,
+) -> None:
+    """Give a job back to the queue, to be tried again.
+
+    After a failure the attempt counts towards ``job_max_attempts``; a job handed back by a
+    worker that is shutting down (``count_attempt=False``) has not failed, so it does not.
+    """
+    values: dict[str, Any] = {"state": "queued", "locked_by": None, "heartbeat_at": None}
+    if error is not None:
+        values["error"] = error
+    if not count_attempt:
+        values["attempts"] = Job.attempts - 1
     await session.execute(
         update(Job)
         .where(Job.account_id == job.account_id, Job.id == job.id, Job.locked_by == worker)
         .where(Job.state == "running")
-        .values(state="queued", locked_by=None, heartbeat_at=None, error=error)
+        .values(**values)
     )
 
 

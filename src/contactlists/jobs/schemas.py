@@ -35,3 +35,5 @@ class JobOut(BaseModel):
     createdAt: Timestamp
     startedAt: Timestamp | None
     finishedAt: Timestamp | None
+    # Why a job failed or was cancelled by the service (extension); null otherwise.
+    error: str | None = None

@@ -92,4 +92,5 @@ async def describe(session: AsyncSession, job: Job) -> JobOut:
         createdAt=job.created_at,
         startedAt=job.started_at,
         finishedAt=job.finished_at,
+        error=job.error if job.state != "completed" else None,
     )

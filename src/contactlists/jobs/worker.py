@@ -3,6 +3,12 @@
 Workers run inside ``contactlists serve`` (``CONTACTLISTS_WORKERS``, default 1) or alone
 in ``contactlists worker``. Any number of them may share one database: claims are atomic
 and a handler's every step is conditional on still owning its job.
+
+While a handler runs, its worker beats the job's heartbeat every third of
+``job_stale_seconds``, so a slow batch is never mistaken for a dead worker; only a worker
+that stopped (killed, or cut off from the database) lets its job go stale and be taken
+over. Handlers call :meth:`JobContext.checkpoint` (``offload`` does) between batches: there
+a job that was cancelled or taken over stops, and a stopping pool hands its job back.
 """
 
 from __future__ import annotations
@@ -11,11 +17,14 @@ import asyncio
 import contextlib
 import logging
 import os
+import signal
 import socket
+import threading
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
-from dataclasses import dataclass
+from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import timedelta
 from multiprocessing import get_context
 from typing import Any, TypeVar
@@ -35,6 +44,10 @@ class JobLost(Exception):
     """The job was cancelled, or taken over by another worker: stop without a trace."""
 
 
+class WorkerStopping(Exception):
+    """The pool is stopping: the handler stops between batches; its job goes back to the queue."""
+
+
 @dataclass
 class JobContext:
     job: Job
@@ -42,9 +55,24 @@ class JobContext:
     settings: Settings
     sessionmaker: async_sessionmaker[AsyncSession]
     executor: Executor
+    # Set by the pool when it stops; the handler then stops at its next checkpoint.
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
+    # Set by the heartbeat when the job is no longer this worker's (cancelled or taken over).
+    lost: bool = False
+
+    def checkpoint(self) -> None:
+        """Between batches: stop if the job was lost (JobLost) or the pool is stopping."""
+        if self.lost:
+            raise JobLost()
+        if self.stopping.is_set():
+            raise WorkerStopping()
 
     async def offload(self, function: Callable[..., T], *args: Any) -> T:
-        """Run CPU-bound work (phone parsing) off the event loop, on another core if possible."""
+        """Run CPU-bound work (phone parsing) off the event loop, on another core if possible.
+
+        A checkpoint first: handlers offload once per batch, before the batch's work.
+        """
+        self.checkpoint()
         return await asyncio.get_running_loop().run_in_executor(self.executor, function, *args)
 
 
@@ -55,11 +83,33 @@ def new_worker_name() -> str:
     return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
+PARENT_CHECK_SECONDS = 1.0
+
+
+def _prepare_helper() -> None:
+    """Start of a normalising process: it stops with its parent, and only with its parent."""
+    # Ctrl-C reaches the whole process group: the parent decides when its helpers stop, so a
+    # batch in hand can still be finished after the first interrupt.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # A parent killed outright (SIGKILL, out of memory) cannot stop its helpers; they would
+    # wait for work forever. They notice that they were orphaned and leave.
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK_SECONDS)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 def make_executor(processes: int) -> Executor:
     if processes <= 0:
         return ThreadPoolExecutor(max_workers=1, thread_name_prefix="normalise")
     # spawn, not fork: the parent has an event loop and database threads a fork would copy.
-    return ProcessPoolExecutor(max_workers=processes, mp_context=get_context("spawn"))
+    return ProcessPoolExecutor(
+        max_workers=processes, mp_context=get_context("spawn"), initializer=_prepare_helper
+    )
 
 
 class WorkerPool:
@@ -86,7 +136,7 @@ class WorkerPool:
             self._tasks.append(asyncio.create_task(self._loop(new_worker_name())))
 
     async def stop(self) -> None:
-        """Finish the batches in hand, then stop; unfinished jobs resume elsewhere or later."""
+        """Finish the batches in hand, then stop; unfinished jobs go back to the queue."""
         self._stop.set()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
@@ -132,15 +182,54 @@ class WorkerPool:
         if handler is None:
             await self._finish(job, worker, "failed", f"no handler for jobs of kind {job.kind}")
             return
-        context = JobContext(job, worker, self.settings, self.sessionmaker, self.executor)
+        context = JobContext(
+            job, worker, self.settings, self.sessionmaker, self.executor, stopping=self._stop
+        )
+        done = asyncio.Event()
+        beating = asyncio.create_task(self._heartbeat(context, done))
         try:
             await handler(context)
         except JobLost:
             log.info("job %s was cancelled or taken over; %s let it go", job.id, worker)
+        except WorkerStopping:
+            log.info("job %s goes back to the queue: %s is stopping", job.id, worker)
+            async with self.sessionmaker() as session, session.begin():
+                await repository.release(session, job, worker=worker, count_attempt=False)
         except Exception as exc:
             log.exception("job %s failed in %s (attempt %d)", job.id, worker, job.attempts)
+            if isinstance(exc, BrokenExecutor):
+                self._replace_executor(context.executor)
             async with self.sessionmaker() as session, session.begin():
                 await repository.release(session, job, worker=worker, error=type(exc).__name__)
+        finally:
+            # Not cancelled: a heartbeat in the middle of its statement is let finish.
+            done.set()
+            await beating
+
+    async def _heartbeat(self, context: JobContext, done: asyncio.Event) -> None:
+        """Beat the job's heartbeat until ``done``; mark the context lost when the job is gone."""
+        interval = self.settings.job_stale_seconds / 3
+        while not done.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(done.wait(), interval)
+                return
+            try:
+                async with self.sessionmaker() as session, session.begin():
+                    mine = await repository.heartbeat(session, context.job, worker=context.worker)
+            except Exception:
+                log.warning(
+                    "job %s: %s could not beat its heartbeat", context.job.id, context.worker
+                )
+                continue
+            if not mine:
+                context.lost = True
+                return
+
+    def _replace_executor(self, broken: Executor) -> None:
+        """A helper process died (killed, out of memory): later batches get fresh ones."""
+        if self.executor is broken:
+            self.executor = make_executor(self.settings.normalise_processes)
+            broken.shutdown(wait=False, cancel_futures=True)
 
     async def _finish(self, job: Job, worker: str, state: str, error: str) -> None:
         async with self.sessionmaker() as session, session.begin():

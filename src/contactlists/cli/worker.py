@@ -1,0 +1,126 @@
+"""``contactlists worker``: job workers only, no HTTP, for deployments with several processes.
+
+The schema is never touched here: it must already be at head (``contactlists db upgrade``
+or a ``serve`` made it so). SIGTERM or SIGINT stops the workers after the batches in hand;
+their jobs go back to the queue for any other worker. A second signal stops at once: the
+batches in hand are rolled back, and their jobs are taken over once stale.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from contactlists.cli._common import DatabaseOption, fail, settings_for
+from contactlists.config import Settings
+from contactlists.db import migrate
+from contactlists.db.engine import create_engine, create_sessionmaker
+from contactlists.jobs.registry import HANDLERS
+from contactlists.jobs.worker import WorkerPool
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+class SchemaNotCurrent(Exception):
+    pass
+
+
+def worker(
+    count: Annotated[
+        int | None,
+        typer.Option(
+            "--count",
+            min=1,
+            help="Workers (concurrent jobs) in this process. "
+            "Default: CONTACTLISTS_WORKERS, or 1 when that is 0.",
+            show_default=False,
+        ),
+    ] = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Run job workers only (no HTTP) until SIGTERM or Ctrl-C; the schema must be current."""
+    settings = settings_for(database_url)
+    workers = count if count is not None else max(settings.workers, 1)
+    _require_sqlite_file(settings.database_url)
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    try:
+        asyncio.run(_run(settings, workers))
+    except SchemaNotCurrent as exc:
+        raise fail(str(exc)) from None
+    except (OSError, DBAPIError) as exc:  # refused, unknown host or database, bad password…
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise fail(f"cannot use the database: {reason}") from None
+    except asyncio.CancelledError:
+        raise fail("stopped at once; the batches in hand were rolled back") from None
+
+
+async def _run(settings: Settings, count: int) -> None:
+    engine = create_engine(settings.database_url)
+    try:
+        await _check_schema(engine)
+        pool = WorkerPool(create_sessionmaker(engine), settings, HANDLERS, count=count)
+        signals = StopSignals()
+        pool.start()
+        shown = make_url(settings.database_url).render_as_string(hide_password=True)
+        typer.echo(f"running {count} job worker{'s' if count != 1 else ''}, database {shown}")
+        await signals.requested.wait()
+        typer.echo("stopping: finishing the batches in hand (signal again to stop at once)")
+        await pool.stop()
+        signals.stopped = True
+        typer.echo("stopped")
+    finally:
+        await engine.dispose()
+
+
+def _require_sqlite_file(database_url: str) -> None:
+    """Connecting would create a missing SQLite file: refuse instead, it cannot be migrated."""
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return
+    if not Path(url.database).is_file():
+        raise fail(f"no database at {url.database}: run `contactlists db upgrade` first")
+
+
+async def _check_schema(engine: AsyncEngine) -> None:
+    current = await migrate.current_revision(engine)
+    head = migrate.head_revision()
+    if current is None:
+        raise SchemaNotCurrent(
+            f"the database has no schema (expected revision {head}): "
+            "run `contactlists db upgrade` first"
+        )
+    if current != head:
+        raise SchemaNotCurrent(
+            f"the database schema is at revision {current}, expected {head}: "
+            "run `contactlists db upgrade` first"
+        )
+
+
+class StopSignals:
+    """The first SIGTERM/SIGINT sets ``requested``; the next one, while the workers are still
+    finishing their batches, cancels the run outright. Once they stopped, signals are ignored."""
+
+    def __init__(self) -> None:
+        self.requested = asyncio.Event()
+        self.stopped = False
+        self._main = asyncio.current_task()
+        loop = asyncio.get_running_loop()
+        for signum in STOP_SIGNALS:
+            loop.add_signal_handler(signum, self._received)
+
+    def _received(self) -> None:
+        if self.requested.is_set() and not self.stopped and self._main is not None:
+            self._main.cancel()
+        self.requested.set()

@@ -1,0 +1,143 @@
+"""Bulk writes of contacts: queueing addContacts, and storing one normalised import batch.
+
+Takes the session, never commits. A batch takes the list's row lock first, so concurrent
+imports into one list are serialised and its count and positions stay exact.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from contactlists.auth import Caller
+from contactlists.config import Settings
+from contactlists.contacts import repository
+from contactlists.contacts.normalise import Contact as NormalisedContact
+from contactlists.contacts.normalise import RowError
+from contactlists.contacts.schemas import AddContactsRequest
+from contactlists.contacts.service import merge_columns
+from contactlists.db.base import utcnow
+from contactlists.errors import ValidationFailed
+from contactlists.jobs import service as jobs
+from contactlists.jobs.models import Job
+from contactlists.lists import repository as lists_repository
+from contactlists.lists import service as lists
+from contactlists.lists.models import ContactList
+
+ADD_CONTACTS = "add_contacts"
+
+
+async def add(
+    session: AsyncSession, caller: Caller, body: AddContactsRequest, settings: Settings
+) -> Job:
+    """Queue the items of an addContacts call for import into the named list."""
+    if len(body.data) > settings.max_batch:
+        raise ValidationFailed.field(
+            "data", f"data holds {len(body.data)} items; at most {settings.max_batch} are accepted"
+        )
+    target = await lists.find_by_name(session, caller, body.contact_list_name)
+    return await jobs.enqueue(
+        session,
+        caller,
+        kind=ADD_CONTACTS,
+        list_id=target.id,
+        payload={"items": body.data},
+        total=len(body.data),
+    )
+
+
+@dataclass
+class BatchOutcome:
+    inserted: int = 0
+    duplicates: int = 0
+    invalid: int = 0
+    errors: list[RowError] = field(default_factory=list)
+
+
+async def store_batch(
+    session: AsyncSession,
+    *,
+    account_id: str,
+    list_id: str,
+    results: Sequence[NormalisedContact | RowError],
+) -> BatchOutcome | None:
+    """Store one normalised batch into a live list; None when the list is gone."""
+    target = await lists_repository.lock_live(session, account_id=account_id, list_id=list_id)
+    if target is None:
+        return None
+    outcome = BatchOutcome()
+    candidates: list[NormalisedContact] = []
+    for result in results:
+        if isinstance(result, RowError):
+            outcome.invalid += 1
+            outcome.errors.append(result)
+        else:
+            candidates.append(result)
+    keep = candidates
+    if not target.allow_duplicates:
+        keep = await _without_duplicates(session, target, candidates, outcome)
+    now = utcnow()
+    rows = [
+        {
+            "account_id": account_id,
+            "list_id": list_id,
+            "position": target.last_position + index,
+            "id": f"cc-{uuid.uuid4()}",
+            "phone": contact.phone,
+            "first_name": contact.first_name,
+            "last_name": contact.last_name,
+            "time_zone": contact.time_zone,
+            "unique_id": contact.unique_id,
+            "contact_priority": contact.contact_priority,
+            "fields": contact.fields,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for index, contact in enumerate(keep, start=1)
+    ]
+    await repository.insert_many(session, rows)
+    await lists_repository.record_contacts_change(
+        session,
+        account_id=account_id,
+        list_id=list_id,
+        added=len(rows),
+        last_position=target.last_position + len(rows),
+        columns=merge_columns(target.columns, keep),
+    )
+    outcome.inserted = len(rows)
+    return outcome
+
+
+async def _without_duplicates(
+    session: AsyncSession,
+    target: ContactList,
+    candidates: Sequence[NormalisedContact],
+    outcome: BatchOutcome,
+) -> list[NormalisedContact]:
+    """Drop numbers already in the list or earlier in the batch, counting each as a duplicate."""
+    seen = await repository.existing_phones(
+        session,
+        account_id=target.account_id,
+        list_id=target.id,
+        phones={contact.phone for contact in candidates},
+    )
+    keep: list[NormalisedContact] = []
+    for contact in candidates:
+        if contact.phone in seen:
+            outcome.duplicates += 1
+            outcome.errors.append(
+                RowError(
+                    row=contact.row,
+                    field="phoneNumber",
+                    code="duplicate",
+                    value=contact.phone,
+                    message=f"{contact.phone} is already in the list, which allows no duplicates",
+                )
+            )
+            continue
+        seen.add(contact.phone)
+        keep.append(contact)
+    return keep
