@@ -407,7 +407,7 @@ def test_db_upgrade_creates_the_schema_and_is_idempotent(
 
 
 HELP_CASES = [
-    ([], ["serve", "db", "apps", "token"]),
+    ([], ["serve", "worker", "db", "apps", "token"]),
     (["apps"], ["create", "list", "revoke"]),
     (["db"], ["upgrade"]),
     (["serve"], ["--host", "--port", "--database-url"]),
@@ -416,6 +416,7 @@ HELP_CASES = [
     (["apps", "list"], ["--json"]),
     (["apps", "revoke"], ["client_id", "revoke"]),
     (["db", "upgrade"], ["--database-url"]),
+    (["worker"], ["--count", "--database-url"]),
 ]
 
 

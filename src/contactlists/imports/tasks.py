@@ -87,11 +87,21 @@ async def _import(context: JobContext) -> None:
         return
     size = context.settings.import_batch_rows
     rows = ROW_SOURCES[job.kind](job.payload, job.progress_cursor, context.settings)
+
+    async def prepare() -> tuple[list[Row], list[Any]] | None:
+        # Reading (and, for uploads, decompressing and decoding) blocks: done in a thread.
+        batch = await asyncio.to_thread(_take, rows, size)
+        if not batch:
+            return None
+        return batch, await _normalise(context, batch, target.default_region)
+
     with closing(rows):
+        ahead = asyncio.ensure_future(prepare())
         try:
-            # Reading (and, for uploads, decompressing and decoding) blocks: done in a thread.
-            while batch := await asyncio.to_thread(_take, rows, size):
-                results = await context.offload(normalise_rows, batch, target.default_region)
+            while (ready := await ahead) is not None:
+                batch, results = ready
+                # The next batch is read and parsed while this one is written.
+                ahead = asyncio.ensure_future(prepare())
                 if not await _store(context, results, cursor=batch[-1][0]):
                     return
         except csv_files.CsvFileError as exc:
@@ -101,7 +111,25 @@ async def _import(context: JobContext) -> None:
         except FileNotFoundError:
             await _finish(context, "failed", error=FILE_MISSING)
             return
+        finally:
+            # The rows may still be read in a thread: let it end before they are closed.
+            await asyncio.wait([ahead])
+            if not ahead.cancelled():
+                ahead.exception()
     await _finish(context, "completed")
+
+
+async def _normalise(context: JobContext, batch: list[Row], region: str) -> list[Any]:
+    """Normalise a batch in parallel slices, one per normalising process; results in order."""
+    slices = max(1, context.settings.normalise_processes)
+    step = -(-len(batch) // slices)
+    parts = await asyncio.gather(
+        *(
+            context.offload(normalise_rows, batch[start : start + step], region)
+            for start in range(0, len(batch), step)
+        )
+    )
+    return [result for part in parts for result in part]
 
 
 async def _store(context: JobContext, results: list[Any], *, cursor: int) -> bool:
