@@ -61,11 +61,14 @@ async def store_batch(
     session: AsyncSession,
     *,
     account_id: str,
+    bot_id: str,
     list_id: str,
     results: Sequence[NormalisedContact | RowError],
 ) -> BatchOutcome | None:
     """Store one normalised batch into a live list; None when the list is gone."""
-    target = await lists_repository.lock_live(session, account_id=account_id, list_id=list_id)
+    target = await lists_repository.lock_live(
+        session, account_id=account_id, bot_id=bot_id, list_id=list_id
+    )
     if target is None:
         return None
     outcome = BatchOutcome()

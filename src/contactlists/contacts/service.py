@@ -121,9 +121,9 @@ async def page(
 async def _lock_list(session: AsyncSession, caller: Caller, list_id: str) -> ContactList:
     """The caller's live list, its row lock taken first (a write, which matters on SQLite)."""
     target = await lists_repository.lock_live(
-        session, account_id=caller.account_id, list_id=list_id
+        session, account_id=caller.account_id, bot_id=caller.bot_id, list_id=list_id
     )
-    if target is None or target.bot_id != caller.bot_id:
+    if target is None:
         raise NotFound(f"Contact list {list_id} was not found.")
     return target
 

@@ -127,6 +127,7 @@ async def queue_upload(
     await lists_repository.record_upload(
         session,
         account_id=target.account_id,
+        bot_id=target.bot_id,
         list_id=target.id,
         file={"fileId": file_id, "fileName": label},
         mapping={field: mapping.by_field.get(field, "") for field in target.mapping},

@@ -138,7 +138,11 @@ async def _store(context: JobContext, results: list[Any], *, cursor: int) -> boo
     assert job.list_id is not None
     async with context.sessionmaker() as session, session.begin():
         outcome = await bulk.store_batch(
-            session, account_id=job.account_id, list_id=job.list_id, results=results
+            session,
+            account_id=job.account_id,
+            bot_id=job.bot_id,
+            list_id=job.list_id,
+            results=results,
         )
         if outcome is None:
             # Nothing was written; this transaction commits only the job's end.

@@ -102,18 +102,16 @@ async def find_live_by_name(
     )
 
 
-async def lock_live(session: AsyncSession, *, account_id: str, list_id: str) -> ContactList | None:
+async def lock_live(
+    session: AsyncSession, *, account_id: str, bot_id: str, list_id: str
+) -> ContactList | None:
     """Take the live list's row lock for this transaction (a write, so it comes first on SQLite).
 
     Writers of one list's contacts serialise here, which keeps its count and positions exact.
     """
     statement = (
         update(ContactList)
-        .where(
-            ContactList.account_id == account_id,
-            ContactList.id == list_id,
-            ContactList.deleted_at.is_(None),
-        )
+        .where(*_live(account_id, bot_id, list_id))
         .values(last_position=ContactList.last_position)
         .returning(ContactList)
         .execution_options(synchronize_session=False, populate_existing=True)
@@ -151,12 +149,13 @@ async def record_upload(
     session: AsyncSession,
     *,
     account_id: str,
+    bot_id: str,
     list_id: str,
     file: dict[str, str],
     mapping: dict[str, str],
 ) -> None:
     """Add an uploaded file to the list's ``files`` and show the upload's column mapping."""
-    target = await lock_live(session, account_id=account_id, list_id=list_id)
+    target = await lock_live(session, account_id=account_id, bot_id=bot_id, list_id=list_id)
     if target is None:
         return
     await session.execute(
