@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
 from httpx import AsyncClient
 
+from contactlists.contacts.bulk import new_contact_ids
 from tests.support.contacts import (
     ADD_CONTACTS,
     add_contacts,
@@ -245,3 +247,12 @@ async def test_a_cursor_not_issued_by_the_service_is_400(
         headers=tenant.headers(),
     )
     assert_validation_error(response, ["cursor"])
+
+
+def test_contact_ids_are_uuid4_and_distinct() -> None:
+    ids = new_contact_ids(5000)
+    assert len(set(ids)) == 5000
+    for contact_id in ids[:200]:
+        parsed = uuid.UUID(contact_id.removeprefix("cc-"))
+        assert (parsed.version, parsed.variant) == (4, uuid.RFC_4122)
+        assert contact_id == f"cc-{parsed}"
