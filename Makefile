@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help install run test lint fmt typecheck check clean
+.PHONY: help install run test lint fmt typecheck check clean bench
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -35,6 +35,15 @@ typecheck: $(STAMP) ## mypy, strict, on src/
 	$(BIN)/mypy
 
 check: lint typecheck test ## Everything CI checks
+
+BENCH_DATABASES ?= sqlite postgresql
+bench: $(STAMP) ## Benchmarks B1, B2, B5, B6 at a small size on SQLite and PostgreSQL -> bench/results/
+	set -e; for db in $(BENCH_DATABASES); do \
+	  $(BIN)/python -m bench.b1_import --database $$db --rows 50000; \
+	  $(BIN)/python -m bench.b2_memory --database $$db --size 100M; \
+	  $(BIN)/python -m bench.b5_paging --database $$db --rows 200000; \
+	  $(BIN)/python -m bench.b6_add_contacts --database $$db --requests 5 --batch 10000; \
+	done
 
 clean: ## Remove the virtual environment and caches
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,188 @@
+"""B5, deep paging: getAllContacts at depth 900,000 of a 1,000,000-contact list, with `cursor`,
+against the first page of the same list (the baseline, measured interleaved in the same run).
+
+Two shortcuts, both outside what is measured:
+- The list is filled directly with SQL (one INSERT … SELECT over a generated series), and its
+  total_record_count and last_position are set to match, as the import would have left them.
+  Importing a million contacts through the API is B1's business and would take minutes here.
+- The deep cursor is built the way the service builds it (contacts.service.encode_cursor of the
+  position before the page) instead of walking 18,000 pages to be handed it.
+
+    python -m bench.b5_paging --database postgresql --rows 1000000
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sqlite3
+import statistics
+import time
+from collections.abc import Callable
+
+import asyncpg  # type: ignore[import-untyped]
+import httpx
+
+from bench import harness
+from contactlists.contacts.service import encode_cursor
+
+FIELDS = '{"city": "Boston", "segment": "gold"}'
+
+
+def fill_postgres(db: harness.Database, account_id: str, list_id: str, rows: int) -> None:
+    async def run() -> None:
+        connection = await asyncpg.connect(db.psql_url())
+        try:
+            await connection.execute(
+                f"""
+                INSERT INTO contact ({", ".join(harness.CONTACT_COLUMNS)})
+                SELECT $1, $2, n, 'cc-' || gen_random_uuid(),
+                       '+1212' || (2000000 + n)::text, 'First', 'Last', 'America/New_York',
+                       'U' || n, NULL, '{FIELDS}'::json, now(), now()
+                FROM generate_series(1, $3::bigint) AS n
+                """,
+                account_id,
+                list_id,
+                rows,
+            )
+            await connection.execute(
+                "UPDATE contact_list SET total_record_count = $3, last_position = $3 "
+                "WHERE account_id = $1 AND id = $2",
+                account_id,
+                list_id,
+                rows,
+            )
+            await connection.execute("VACUUM ANALYZE contact")
+        finally:
+            await connection.close()
+
+    asyncio.run(run())
+
+
+def fill_sqlite(db: harness.Database, account_id: str, list_id: str, rows: int) -> None:
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S.000000", time.gmtime())
+    connection = sqlite3.connect(db.sqlite_path, isolation_level=None, timeout=60)
+    try:
+        connection.execute("BEGIN IMMEDIATE")
+        connection.execute(
+            f"""
+            INSERT INTO contact ({", ".join(harness.CONTACT_COLUMNS)})
+            WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < ?)
+            SELECT ?, ?, n, 'cc-' || lower(hex(randomblob(16))),
+                   '+1212' || (2000000 + n), 'First', 'Last', 'America/New_York',
+                   'U' || n, NULL, ?, ?, ?
+            FROM g
+            """,
+            (rows, account_id, list_id, FIELDS, stamp, stamp),
+        )
+        connection.execute(
+            "UPDATE contact_list SET total_record_count = ?, last_position = ? "
+            "WHERE account_id = ? AND id = ?",
+            (rows, rows, account_id, list_id),
+        )
+        connection.execute("COMMIT")
+        connection.execute("ANALYZE")
+    finally:
+        connection.close()
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def timed(get: Callable[[], httpx.Response]) -> float:
+    start = time.perf_counter()
+    response = get()
+    elapsed = time.perf_counter() - start
+    if response.status_code != 200:
+        raise RuntimeError(f"{response.status_code}: {response.text}")
+    return elapsed
+
+
+def ms(value: float) -> str:
+    return f"{value * 1000:,.1f} ms"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--database", choices=("sqlite", "postgresql"), default="sqlite", help="default sqlite"
+    )
+    parser.add_argument("--rows", type=int, default=1_000_000, help="contacts in the list")
+    parser.add_argument("--depth", type=float, default=0.9, help="deep page at this share")
+    parser.add_argument("--requests", type=int, default=50, help="timed requests of each kind")
+    parser.add_argument("--limit", type=int, default=50, help="page size")
+    parser.add_argument(
+        "--offset-requests", type=int, default=5, help="requests by skip at depth (context)"
+    )
+    args = parser.parse_args(argv)
+    harness.handle_signals()
+    depth = int(args.rows * args.depth)
+    report = harness.Report("b5-paging", "B5 — deep paging", args.database, args.rows)
+
+    with (
+        harness.scratch_database(args.database) as db,
+        harness.serve(db) as server,
+        harness.api_client(db, server) as api,
+    ):
+        list_id = api.create_list("bench b5")
+        start = time.perf_counter()
+        fill = fill_postgres if db.kind == "postgresql" else fill_sqlite
+        fill(db, api.account_id, list_id, args.rows)
+        harness.log(f"filled {args.rows:,} contacts in {time.perf_counter() - start:.1f} s")
+
+        url = f"{api.prefix}/contactList/{list_id}/getAllContacts"
+        cursor = encode_cursor(depth)
+        deep = api.check(api.http.get(url, params={"limit": args.limit, "cursor": cursor}))
+        first_unique = deep["data"]["results"][0]["uniqueId"]
+        if first_unique != f"U{depth + 1}":
+            raise RuntimeError(f"the deep page starts at {first_unique}, not U{depth + 1}")
+
+        def first_page() -> httpx.Response:
+            return api.http.get(url, params={"limit": args.limit})
+
+        def deep_page() -> httpx.Response:
+            return api.http.get(url, params={"limit": args.limit, "cursor": cursor})
+
+        def offset_page() -> httpx.Response:
+            return api.http.get(url, params={"limit": args.limit, "skip": depth})
+
+        for _ in range(5):  # warm-up: connections, caches, the token's app
+            timed(first_page)
+            timed(deep_page)
+        firsts: list[float] = []
+        deeps: list[float] = []
+        for _ in range(args.requests):  # interleaved, so both see the same noise
+            firsts.append(timed(first_page))
+            deeps.append(timed(deep_page))
+        offsets = [timed(offset_page) for _ in range(args.offset_requests)]
+
+    first_p50, deep_p50 = statistics.median(firsts), statistics.median(deeps)
+    first_p99, deep_p99 = percentile(firsts, 0.99), percentile(deeps, 0.99)
+    report.add("page", f"limit={args.limit}; deep page after position {depth:,} (by cursor)")
+    report.add("requests", f"{args.requests} of each, interleaved, after 5 warm-up pairs")
+    report.add("baseline: first page p50 / p99", f"{ms(first_p50)} / {ms(first_p99)}")
+    report.add("ours: cursor page at depth p50 / p99", f"{ms(deep_p50)} / {ms(deep_p99)}")
+    report.add("**ratio p50 (deep / first)**", f"**{harness.ratio(deep_p50, first_p50)}**")
+    report.add("**ratio p99 (deep / first)**", f"**{harness.ratio(deep_p99, first_p99)}**")
+    if offsets:
+        offset_p50 = statistics.median(offsets)
+        report.add(
+            f"context: skip={depth:,} (offset) p50, {len(offsets)} requests",
+            f"{ms(offset_p50)} ({harness.ratio(offset_p50, first_p50)}× the first page)",
+        )
+    report.add("target", "deep page ≤ 2× the first page's latency")
+    report.notes.append(
+        "The list was filled with one INSERT … SELECT and its count and last position set "
+        "directly; the cursor was built with contacts.service.encode_cursor (see the docstring)."
+    )
+    report.write()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
