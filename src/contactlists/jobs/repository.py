@@ -12,11 +12,21 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contactlists.db.base import utcnow
 from contactlists.jobs.models import ACTIVE_STATES, Job, JobError
+
+
+def _held_by(job: Job, worker: str) -> list[ColumnElement[bool]]:
+    """The job, still running and still owned by ``worker``: every worker write is conditional."""
+    return [
+        Job.account_id == job.account_id,
+        Job.id == job.id,
+        Job.locked_by == worker,
+        Job.state == "running",
+    ]
 
 
 async def add(session: AsyncSession, job: Job) -> None:
@@ -89,13 +99,7 @@ async def advance(
     """Record one batch's progress, if ``worker`` still owns the running job at its cursor."""
     result = await session.execute(
         update(Job)
-        .where(
-            Job.account_id == job.account_id,
-            Job.id == job.id,
-            Job.locked_by == worker,
-            Job.state == "running",
-            Job.progress_cursor == job.progress_cursor,
-        )
+        .where(*_held_by(job, worker), Job.progress_cursor == job.progress_cursor)
         .values(
             progress_cursor=cursor,
             processed=Job.processed + processed,
@@ -120,30 +124,14 @@ async def finish(
     values: dict[str, Any] = {"state": state, "finished_at": utcnow(), "error": error}
     if total is not None:
         values["total"] = total
-    result = await session.execute(
-        update(Job)
-        .where(
-            Job.account_id == job.account_id,
-            Job.id == job.id,
-            Job.locked_by == worker,
-            Job.state == "running",
-        )
-        .values(**values)
-    )
+    result = await session.execute(update(Job).where(*_held_by(job, worker)).values(**values))
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def heartbeat(session: AsyncSession, job: Job, *, worker: str) -> bool:
     """Show that ``worker`` is alive on its job; False when the job is no longer its own."""
     result = await session.execute(
-        update(Job)
-        .where(
-            Job.account_id == job.account_id,
-            Job.id == job.id,
-            Job.locked_by == worker,
-            Job.state == "running",
-        )
-        .values(heartbeat_at=utcnow())
+        update(Job).where(*_held_by(job, worker)).values(heartbeat_at=utcnow())
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
@@ -166,12 +154,7 @@ async def release(
         values["error"] = error
     if not count_attempt:
         values["attempts"] = Job.attempts - 1
-    await session.execute(
-        update(Job)
-        .where(Job.account_id == job.account_id, Job.id == job.id, Job.locked_by == worker)
-        .where(Job.state == "running")
-        .values(**values)
-    )
+    await session.execute(update(Job).where(*_held_by(job, worker)).values(**values))
 
 
 async def cancel(session: AsyncSession, *, account_id: str, bot_id: str, job_id: str) -> None:
