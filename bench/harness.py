@@ -518,6 +518,8 @@ class Report:
     lines: list[tuple[str, str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     load_at_start: str = field(default_factory=load_average)
+    # Taken when the run starts: the server runs the code of that moment, not of the report's.
+    commit: str = field(default_factory=commit)
 
     def add(self, what: str, value: object) -> None:
         self.lines.append((what, str(value)))
@@ -529,7 +531,7 @@ class Report:
         path = RESULTS / f"{self.name}-{self.database}-{today:%Y-%m-%d}-{self.rows}rows.md"
         head = [
             ("date", f"{today:%Y-%m-%d %H:%M} UTC"),
-            ("commit", commit()),
+            ("commit", self.commit),
             ("machine", machine()),
             ("database", self.database),
             ("rows", f"{self.rows:,}"),
