@@ -57,24 +57,9 @@ def job_lines(report: harness.Report, job: dict[str, Any]) -> None:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument(
-        "--database", choices=("sqlite", "postgresql"), default="sqlite", help="default sqlite"
-    )
+    parser = harness.argument_parser(__doc__)
     parser.add_argument("--rows", type=int, default=1_000_000, help="contacts in the CSV")
-    parser.add_argument("--seed", type=int, default=1, help="generator seed")
-    parser.add_argument(
-        "--baseline-repeats", type=int, default=3, help="bulk loads to time (median reported)"
-    )
-    parser.add_argument(
-        "--analyze-every",
-        type=float,
-        default=0,
-        help="PostgreSQL: ANALYZE contact every N seconds during the import, as autovacuum "
-        "would (for servers with autovacuum off; default 0: never)",
-    )
+    harness.add_baseline_arguments(parser)
     parser.add_argument(
         "--profile", type=Path, help="record the server with py-spy into this SVG (or .json)"
     )

@@ -10,7 +10,6 @@ every --interval seconds, so the report gives both "the server" and "the server 
 
 from __future__ import annotations
 
-import argparse
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -83,19 +82,13 @@ class MemorySampler:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument(
-        "--database", choices=("sqlite", "postgresql"), default="sqlite", help="default sqlite"
-    )
+    parser = harness.argument_parser(__doc__)
     parser.add_argument(
         "--size",
         type=generate.parse_size,
         default=generate.parse_size("1000M"),
         help="CSV size (default 1000M: 1 GB, under the service's 1 GiB upload limit)",
     )
-    parser.add_argument("--seed", type=int, default=1, help="generator seed")
     parser.add_argument("--interval", type=float, default=0.2, help="sampling period, seconds")
     args = parser.parse_args(argv)
     harness.handle_signals()

@@ -13,7 +13,6 @@ Two shortcuts, both outside what is measured:
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import sqlite3
 import statistics
@@ -106,12 +105,7 @@ def ms(value: float) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument(
-        "--database", choices=("sqlite", "postgresql"), default="sqlite", help="default sqlite"
-    )
+    parser = harness.argument_parser(__doc__, seed=False)
     parser.add_argument("--rows", type=int, default=1_000_000, help="contacts in the list")
     parser.add_argument("--depth", type=float, default=0.9, help="deep page at this share")
     parser.add_argument("--requests", type=int, default=50, help="timed requests of each kind")

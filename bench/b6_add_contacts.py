@@ -10,7 +10,6 @@ same database in bench/results (another run: for context).
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
 import time
@@ -35,25 +34,10 @@ def latest_b1_rate(database: str, rows: int) -> tuple[float, Path] | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument(
-        "--database", choices=("sqlite", "postgresql"), default="sqlite", help="default sqlite"
-    )
+    parser = harness.argument_parser(__doc__)
     parser.add_argument("--requests", type=int, default=100, help="addContacts calls")
     parser.add_argument("--batch", type=int, default=10_000, help="contacts per call (≤ 10,000)")
-    parser.add_argument("--seed", type=int, default=1, help="generator seed")
-    parser.add_argument(
-        "--baseline-repeats", type=int, default=3, help="bulk loads to time (median reported)"
-    )
-    parser.add_argument(
-        "--analyze-every",
-        type=float,
-        default=0,
-        help="PostgreSQL: ANALYZE contact every N seconds meanwhile, as autovacuum would "
-        "(for servers with autovacuum off; default 0: never)",
-    )
+    harness.add_baseline_arguments(parser)
     args = parser.parse_args(argv)
     harness.handle_signals()
     rows = args.requests * args.batch

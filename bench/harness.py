@@ -8,6 +8,7 @@ database directly.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import datetime as dt
@@ -47,6 +48,33 @@ READY_TIMEOUT = 60.0
 # Polls cost the server a request each (token check, a query): a slow poll keeps them out of the
 # measurement, and the end time is read from the job's own finishedAt, so it costs no precision.
 JOB_POLL_SECONDS = 0.5
+
+
+def argument_parser(doc: str | None, *, seed: bool = True) -> argparse.ArgumentParser:
+    """The options every benchmark has: the database, and (for generated data) the seed."""
+    parser = argparse.ArgumentParser(
+        description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--database", choices=("sqlite", "postgresql"), default="sqlite", help="default sqlite"
+    )
+    if seed:
+        parser.add_argument("--seed", type=int, default=1, help="generator seed")
+    return parser
+
+
+def add_baseline_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of benchmarks that time the bulk-load baseline beside an import."""
+    parser.add_argument(
+        "--baseline-repeats", type=int, default=3, help="bulk loads to time (median reported)"
+    )
+    parser.add_argument(
+        "--analyze-every",
+        type=float,
+        default=0,
+        help="PostgreSQL: ANALYZE contact every N seconds during the import, as autovacuum "
+        "would (for servers with autovacuum off; default 0: never)",
+    )
 
 
 def handle_signals() -> None:
