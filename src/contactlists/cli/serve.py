@@ -13,6 +13,7 @@ from contactlists.app import create_app
 from contactlists.apps import service as apps
 from contactlists.apps.models import App
 from contactlists.cli._common import DatabaseOption, in_transaction, settings_for
+from contactlists.cli._memory import limit_malloc_arenas
 from contactlists.tokens import mint_token
 
 DEV_BOT = "st-00000000-0000-4000-8000-000000000000"
@@ -54,6 +55,7 @@ def serve(
     database_url: DatabaseOption = None,
 ) -> None:
     """Apply migrations, then serve the API; on an empty database, create a development app."""
+    limit_malloc_arenas()  # before uvicorn, aiosqlite or the job threads start
     settings = settings_for(database_url)
     created = in_transaction(settings.database_url, _bootstrap_dev_app)
     if created is not None:

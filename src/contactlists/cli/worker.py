@@ -20,6 +20,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from contactlists.cli._common import DatabaseOption, fail, settings_for
+from contactlists.cli._memory import limit_malloc_arenas
 from contactlists.config import Settings
 from contactlists.db import migrate
 from contactlists.db.engine import create_engine, create_sessionmaker
@@ -47,6 +48,7 @@ def worker(
     database_url: DatabaseOption = None,
 ) -> None:
     """Run job workers only (no HTTP) until SIGTERM or Ctrl-C; the schema must be current."""
+    limit_malloc_arenas()  # before the database driver or the job threads start
     settings = settings_for(database_url)
     workers = count if count is not None else max(settings.workers, 1)
     _require_sqlite_file(settings.database_url)
