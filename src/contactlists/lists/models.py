@@ -41,6 +41,9 @@ class ContactList(Base):
     # Set by delete: the list vanishes for every reader and its name is free at once,
     # while its contacts are purged later.
     deleted_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # A deleted list stays in the trash, restorable with its contacts, until this moment; then
+    # its contacts and the row are purged. None while the list is live.
+    purge_after: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
     __table_args__ = (
         # Names are unique among live lists only, so a deleted list's name is reusable.
@@ -54,4 +57,6 @@ class ContactList(Base):
             postgresql_where=text("deleted_at IS NULL"),
         ),
         Index("ix_contact_list_recent", "account_id", "bot_id", "updated_at"),
+        # The trash sweep looks for deleted lists whose time is up.
+        Index("ix_contact_list_purge", "purge_after"),
     )
