@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 
 from contactlists import __version__
+from contactlists.campaigns import router as campaigns_router
 from contactlists.config import Settings, get_settings
 from contactlists.contacts import router as contacts_router
 from contactlists.db import migrate
@@ -70,6 +71,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(contacts_router.build_router(family))
         app.include_router(jobs_router.build_router(family))
         app.include_router(imports_router.build_router(family))
+        app.include_router(campaigns_router.build_router(family))
+    for router in campaigns_router.build_trigger_routers():
+        app.include_router(router)
     app.include_router(contacts_router.build_add_contacts_router())
     _add_operations_routes(app)
     _add_offline_docs(app)

@@ -130,6 +130,14 @@ class DuplicateName(ContactListsError):
     default_message = "The name is already taken."
 
 
+class InvalidState(ContactListsError):
+    """A campaign transition the status machine does not allow (CONTRACT §5)."""
+
+    status_code = 409
+    reason = "invalid_state"
+    default_message = "The campaign cannot make this transition in its current status."
+
+
 class PayloadTooLarge(ContactListsError):
     status_code = 413
     reason = "payload_too_large"

@@ -39,9 +39,10 @@ V2 = PathFamily("/campaign/api/v2/public/{bot}/campaign", Shape.V2, "v2")
 FAMILIES = (V1, V2)
 
 
-# Ids as this service issues them (Kore.ai's look the same): cl-<uuid>, cc-<uuid>.
+# Ids as this service issues them (Kore.ai's look the same): cl-<uuid>, cc-<uuid>, cd-<uuid>.
 LIST_ID_PATTERN = r"cl-[0-9A-Za-z-]{1,100}"
 CONTACT_ID_PATTERN = r"cc-[0-9A-Za-z-]{1,100}"
+CAMPAIGN_ID_PATTERN = r"cd-[0-9A-Za-z-]{1,100}"
 
 
 class _IdConvertor(Convertor[str]):
@@ -67,9 +68,14 @@ class ContactIdConvertor(_IdConvertor):
     regex = CONTACT_ID_PATTERN
 
 
+class CampaignIdConvertor(_IdConvertor):
+    regex = CAMPAIGN_ID_PATTERN
+
+
 # Route paths write `{list_id:list_id}`; the convertors must be known before they are built.
 register_url_convertor("list_id", ListIdConvertor())
 register_url_convertor("contact_id", ContactIdConvertor())
+register_url_convertor("campaign_id", CampaignIdConvertor())
 
 
 def _describe(error: Any) -> Problem:
