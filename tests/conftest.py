@@ -26,6 +26,9 @@ from contactlists.db import migrate
 from tests.support import databases
 from tests.support.tenants import Tenant, TenantFactory
 
+# Fixtures for tests of background work in real processes: `own`, `started`.
+pytest_plugins = ["tests.support.durable"]
+
 BACKENDS = ["sqlite", "postgresql"]
 
 

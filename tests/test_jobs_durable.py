@@ -12,9 +12,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import signal
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -22,12 +20,10 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from httpx import ASGITransport, AsyncClient
+from httpx import AsyncClient
 from sqlalchemy import distinct, func, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from typer.testing import CliRunner
 
-from contactlists.app import create_app
 from contactlists.cli import app as cli
 from contactlists.config import Settings
 from contactlists.contacts.models import Contact
@@ -40,14 +36,19 @@ from contactlists.jobs.worker import JobContext, WorkerPool
 from contactlists.lists.models import ContactList
 from tests.support.contacts import add_contacts, create_list, get_list, job
 from tests.support.databases import DatabaseFactory
+from tests.support.durable import (
+    OwnDatabase,
+    service_settings,
+    sessions,
+    wait_until,
+)
 from tests.support.paths import Paths
-from tests.support.processes import Processes, processes, spawn
-from tests.support.tenants import Tenant, TenantFactory
+from tests.support.processes import Processes, spawn
+from tests.support.tenants import Tenant
 
 pytestmark = pytest.mark.anyio
 
 RunJobs = Callable[[], Awaitable[int]]
-Sessions = async_sessionmaker[AsyncSession]
 
 # Area codes of several US states: every +1 <code> 55x xxxx number is valid for libphonenumber.
 AREA_CODES = (212, 312, 415, 617, 202, 305, 404, 503, 702, 713)
@@ -67,11 +68,6 @@ def items(numbers: Sequence[str]) -> list[dict[str, Any]]:
 
 def chunks(values: Sequence[str], size: int) -> list[Sequence[str]]:
     return [values[start : start + size] for start in range(0, len(values), size)]
-
-
-def sessions(app: FastAPI) -> Sessions:
-    maker: Sessions = app.state.sessionmaker
-    return maker
 
 
 async def stored(app: FastAPI, account_id: str, list_id: str) -> tuple[int, int]:
@@ -113,20 +109,6 @@ async def error_rows(app: FastAPI, account_id: str, job_id: str) -> int:
         return int(await session.scalar(query) or 0)
 
 
-async def wait_until(
-    check: Callable[[], Awaitable[bool]],
-    what: str,
-    timeout: float = WAIT_SECONDS,
-    logs: Processes | None = None,
-) -> None:
-    deadline = time.monotonic() + timeout
-    while not await check():
-        if time.monotonic() > deadline:
-            shown = f"\n{logs.outputs()}" if logs else ""
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}{shown}")
-        await asyncio.sleep(0.02)
-
-
 async def all_final(app: FastAPI, account_id: str, expected: int) -> bool:
     found = await jobs_of(app, account_id)
     return len(found) == expected and all(j.state in FINAL_STATES for j in found)
@@ -141,61 +123,6 @@ async def total_results(http: AsyncClient, tenant: Tenant, list_id: str) -> int:
     assert response.status_code == 200, response.text
     found: int = response.json()["data"]["totalResults"]
     return found
-
-
-def service_settings(tmp_path: Path, **values: object) -> dict[str, str]:
-    """CONTACTLISTS_* environment for a service process; quiet, polling often."""
-    env = {
-        "CONTACTLISTS_LOG_LEVEL": "WARNING",
-        "CONTACTLISTS_JOB_POLL_SECONDS": "0.1",
-        "CONTACTLISTS_DATA_DIR": str(tmp_path / "data"),
-    }
-    env.update({f"CONTACTLISTS_{name.upper()}": str(value) for name, value in values.items()})
-    return env
-
-
-@pytest.fixture
-def started(tmp_path: Path) -> Iterator[Processes]:
-    """Processes a test starts; every one of them (and its helpers) ended afterwards."""
-    with processes(tmp_path) as running:
-        yield running
-
-
-@dataclass
-class OwnDatabase:
-    """A migrated database for one test: its processes see no other test's jobs."""
-
-    url: str
-    app: FastAPI
-    tenants: TenantFactory
-    client: AsyncClient
-
-    async def run_jobs(self) -> int:
-        ran: int = await self.app.state.workers.run_until_idle()
-        return ran
-
-
-@pytest.fixture
-async def own(
-    fresh_database: DatabaseFactory, backend: str, tmp_path: Path
-) -> AsyncIterator[OwnDatabase]:
-    """A fresh database of the test's backend, and an app on it that runs no workers."""
-    # Both make their own event loops: off this one.
-    url = await asyncio.to_thread(fresh_database.create, backend)
-    await asyncio.to_thread(migrate.upgrade, url)
-    settings = Settings(
-        database_url=url,
-        data_dir=tmp_path / "data",
-        workers=0,
-        normalise_processes=0,
-        job_poll_seconds=0.05,
-    )
-    application = create_app(settings)
-    async with (
-        application.router.lifespan_context(application),
-        AsyncClient(transport=ASGITransport(app=application), base_url="http://test") as client,
-    ):
-        yield OwnDatabase(url, application, TenantFactory(application), client)
 
 
 # ---------------------------------------------------------------- a. crash and resume

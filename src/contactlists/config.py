@@ -51,6 +51,18 @@ class Settings(BaseSettings):
         default=30, gt=0, description="A running job silent this long is taken over."
     )
     job_max_attempts: int = Field(default=5, ge=1)
+    trash_days: float = Field(
+        default=7,
+        ge=0,
+        le=3650,
+        description="Days a deleted list can be restored before it is purged (0: purge at once).",
+    )
+    purge_batch_rows: int = Field(
+        default=5_000,
+        ge=1,
+        le=100_000,
+        description="Contacts a purge removes per transaction; readers never wait behind more.",
+    )
     jwt_leeway_seconds: int = Field(default=60, ge=0)
     log_level: str = "INFO"
 

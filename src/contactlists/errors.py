@@ -130,6 +130,19 @@ class DuplicateName(ContactListsError):
     default_message = "The name is already taken."
 
 
+class ListInUse(ContactListsError):
+    """A campaign references the list; the entry names them (``campaignInUse``), as reads do."""
+
+    status_code = 409
+    reason = "list_in_use"
+    default_message = "The contact list is in use by a campaign."
+
+    def __init__(self, name: str, campaigns: list[dict[str, str]]) -> None:
+        names = ", ".join(campaign["name"] for campaign in campaigns)
+        message = f"Contact list {name} is in use by campaign(s) {names} and cannot be deleted"
+        super().__init__(message, problems=[Problem(message, campaignInUse=campaigns)])
+
+
 class InvalidState(ContactListsError):
     """A campaign transition the status machine does not allow (CONTRACT §5)."""
 

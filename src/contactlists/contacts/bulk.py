@@ -22,12 +22,10 @@ from contactlists.contacts.service import merge_columns
 from contactlists.db.base import utcnow
 from contactlists.errors import ValidationFailed
 from contactlists.jobs import service as jobs
-from contactlists.jobs.models import Job
+from contactlists.jobs.models import ADD_CONTACTS, Job
 from contactlists.lists import repository as lists_repository
 from contactlists.lists import service as lists
 from contactlists.lists.models import ContactList
-
-ADD_CONTACTS = "add_contacts"
 
 
 def new_contact_ids(count: int) -> list[str]:

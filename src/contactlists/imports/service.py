@@ -23,11 +23,10 @@ from contactlists.contacts.normalise import MAX_CUSTOM_FIELDS, MAX_FIELD_NAME_LE
 from contactlists.errors import PayloadTooLarge, ValidationFailed
 from contactlists.imports import csv_files
 from contactlists.jobs import service as jobs
-from contactlists.jobs.models import Job
+from contactlists.jobs.models import UPLOAD, Job
 from contactlists.lists import repository as lists_repository
 from contactlists.lists.models import ContactList
 
-UPLOAD = "upload"
 COPY_CHUNK = 1024 * 1024
 MAX_FILE_NAME = 255
 DEFAULT_FILE_NAME = "upload.csv"

@@ -23,15 +23,15 @@ from contactlists.contacts.normalise import normalise_rows
 from contactlists.imports import csv_files
 from contactlists.imports import service as uploads
 from contactlists.jobs import repository as jobs_repository
-from contactlists.jobs.models import ACTIVE_STATES
+from contactlists.jobs.models import ACTIVE_STATES, ADD_CONTACTS, UPLOAD
 from contactlists.jobs.worker import JobContext, JobLost
 from contactlists.lists import repository as lists_repository
+from contactlists.lists.service import LIST_DELETED
 
 log = logging.getLogger("contactlists.jobs")
 
 Row = tuple[int, Mapping[str, Any]]
 Rows = Generator[Row, None, None]
-LIST_DELETED = "the contact list was deleted"
 FILE_MISSING = "the uploaded file is missing from the data directory"
 MAX_ERROR_LENGTH = 1000  # job.error
 
@@ -59,7 +59,7 @@ def _file_rows(payload: dict[str, Any], cursor: int, settings: Settings) -> Rows
     yield from csv_files.read_rows(path, mapping, start_after_line=cursor)
 
 
-ROW_SOURCES = {"add_contacts": _item_rows, uploads.UPLOAD: _file_rows}
+ROW_SOURCES = {ADD_CONTACTS: _item_rows, UPLOAD: _file_rows}
 
 
 def _take(rows: Iterator[Row], size: int) -> list[Row]:
@@ -190,7 +190,7 @@ async def _store(context: JobContext, results: list[Any], *, cursor: int) -> boo
 async def _finish(context: JobContext, state: str, error: str | None = None) -> None:
     job = context.job
     async with context.sessionmaker() as session, session.begin():
-        total = job.processed if job.kind == uploads.UPLOAD else None
+        total = job.processed if job.kind == UPLOAD else None
         finished = await jobs_repository.finish(
             session,
             job,
@@ -206,7 +206,7 @@ async def _finish(context: JobContext, state: str, error: str | None = None) -> 
 async def _discard_finished_upload(context: JobContext) -> None:
     """Remove an upload's file once its job is over; a job another worker took over keeps it."""
     job = context.job
-    if job.kind != uploads.UPLOAD:
+    if job.kind != UPLOAD:
         return
     async with context.sessionmaker() as session:
         current = await jobs_repository.load(session, job.account_id, job.id)

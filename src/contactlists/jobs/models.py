@@ -11,6 +11,11 @@ from sqlalchemy.orm import Mapped, mapped_column
 from contactlists.db.base import Base, UtcDateTime
 
 ACTIVE_STATES = ("queued", "running")
+# Kinds of job.
+ADD_CONTACTS = "add_contacts"
+UPLOAD = "upload"
+IMPORT_KINDS = (ADD_CONTACTS, UPLOAD)
+PURGE_LIST = "purge_list"  # a deleted list's contacts and row, once it leaves the trash
 FINAL_STATES = ("completed", "failed", "cancelled")
 
 
@@ -37,11 +42,14 @@ class Job(Base):
     error: Mapped[str | None] = mapped_column(String(1000), nullable=True)
     created_by: Mapped[str] = mapped_column(String(256))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # Not claimed before this moment: creation for most jobs; the end of the trash period for
+    # the purge of a deleted list (restore cancels it while it still waits).
+    run_after: Mapped[datetime] = mapped_column(UtcDateTime)
     started_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
     __table_args__ = (
-        Index("ix_job_claim", "state", "created_at"),
+        Index("ix_job_claim", "state", "run_after"),
         Index("ix_job_list", "account_id", "list_id", "state"),
     )
 

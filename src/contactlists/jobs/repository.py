@@ -44,9 +44,9 @@ async def load(session: AsyncSession, account_id: str, job_id: str) -> Job | Non
     return await session.get(Job, (account_id, job_id), populate_existing=True)
 
 
-def _claimable(stale_before: datetime) -> Any:
+def _claimable(now: datetime, stale_before: datetime) -> Any:
     return or_(
-        Job.state == "queued",
+        and_(Job.state == "queued", Job.run_after <= now),
         and_(Job.state == "running", Job.heartbeat_at < stale_before),
     )
 
@@ -62,8 +62,8 @@ async def claim(
     now = utcnow()
     candidates = (
         select(Job.account_id, Job.id)
-        .where(_claimable(now - stale_after))
-        .order_by(Job.created_at, Job.id)
+        .where(_claimable(now, now - stale_after))
+        .order_by(Job.run_after, Job.id)
         .limit(1)
     )
     if session.get_bind().dialect.name == "postgresql":
@@ -164,6 +164,48 @@ async def cancel(session: AsyncSession, *, account_id: str, bot_id: str, job_id:
         .where(Job.state.in_(ACTIVE_STATES))
         .values(state="cancelled", finished_at=utcnow(), locked_by=None)
     )
+
+
+async def cancel_for_list(
+    session: AsyncSession, *, account_id: str, list_id: str, kinds: Sequence[str], error: str
+) -> None:
+    """Cancel the list's queued and running jobs of these kinds (its imports, when it goes).
+
+    A worker in the middle of a batch finds its job cancelled when it writes, and its batch
+    is rolled back.
+    """
+    await session.execute(
+        update(Job)
+        .where(
+            Job.account_id == account_id,
+            Job.list_id == list_id,
+            Job.kind.in_(kinds),
+            Job.state.in_(ACTIVE_STATES),
+        )
+        .values(state="cancelled", finished_at=utcnow(), locked_by=None, error=error)
+    )
+
+
+async def cancel_waiting(
+    session: AsyncSession, *, account_id: str, list_id: str, kind: str, error: str
+) -> bool:
+    """Cancel the list's job of ``kind`` that is queued and not yet due; False if there is none.
+
+    Conditional on the job still waiting, so it is exclusive with the claim: a job cannot be
+    both cancelled here and started by a worker.
+    """
+    result = await session.execute(
+        update(Job)
+        .where(
+            Job.account_id == account_id,
+            Job.list_id == list_id,
+            Job.kind == kind,
+            Job.state == "queued",
+            Job.run_after > utcnow(),
+        )
+        .values(state="cancelled", finished_at=utcnow(), error=error)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def add_errors(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,7 +27,10 @@ async def enqueue(
     list_id: str | None,
     payload: dict[str, Any],
     total: int | None,
+    run_after: datetime | None = None,
 ) -> Job:
+    """Queue a job; it runs as soon as a worker is free, or not before ``run_after``."""
+    now = utcnow()
     job = Job(
         account_id=caller.account_id,
         id=f"job-{uuid.uuid4()}",
@@ -43,7 +47,8 @@ async def enqueue(
         progress_cursor=0,
         attempts=0,
         created_by=caller.actor,
-        created_at=utcnow(),
+        created_at=now,
+        run_after=run_after or now,
     )
     await repository.add(session, job)
     return job

@@ -26,7 +26,7 @@ INTERNAL_SCOPE = "campaign_management"
 def _wire_fields(view: ListView) -> dict[str, Any]:
     """Every field any shape may show, by wire name; each shape picks its own, in its order."""
     contact_list = view.record
-    campaigns: list[dict[str, str]] = []
+    campaigns = list(view.campaigns)
     return {
         "_id": contact_list.id,
         # A list that can be read is live; the delete response shows it as it was.

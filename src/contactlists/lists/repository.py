@@ -8,12 +8,14 @@ that on SQLite a write transaction begins with its write.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contactlists.campaigns.models import Campaign, CampaignList
 from contactlists.db.base import utcnow
 from contactlists.lists.models import ContactList
 
@@ -44,6 +46,34 @@ async def get_live(
     session: AsyncSession, *, account_id: str, bot_id: str, list_id: str
 ) -> ContactList | None:
     return await session.scalar(select(ContactList).where(*_live(account_id, bot_id, list_id)))
+
+
+async def get_in_trash(
+    session: AsyncSession, *, account_id: str, bot_id: str, list_id: str
+) -> ContactList | None:
+    """A deleted list that can still be restored."""
+    return await session.scalar(
+        select(ContactList).where(
+            ContactList.account_id == account_id,
+            ContactList.bot_id == bot_id,
+            ContactList.id == list_id,
+            ContactList.deleted_at.is_not(None),
+            ContactList.purge_after > utcnow(),
+        )
+    )
+
+
+async def get_deleted(
+    session: AsyncSession, *, account_id: str, list_id: str
+) -> ContactList | None:
+    """The list if it is deleted (in the trash or due for its purge); None if live or gone."""
+    return await session.scalar(
+        select(ContactList).where(
+            ContactList.account_id == account_id,
+            ContactList.id == list_id,
+            ContactList.deleted_at.is_not(None),
+        )
+    )
 
 
 async def list_live(
@@ -167,18 +197,86 @@ async def record_upload(
 
 
 async def mark_deleted(
-    session: AsyncSession, *, account_id: str, bot_id: str, list_id: str
+    session: AsyncSession, *, account_id: str, bot_id: str, list_id: str, purge_after: datetime
 ) -> ContactList | None:
     """Take the list away from every reader and free its name; the row as it was, or None.
 
-    Only ``deleted_at`` changes, so the returned row is the list exactly as it was.
-    Of concurrent calls for one list, exactly one gets the row.
+    Only ``deleted_at`` and ``purge_after`` change, neither of them shown, so the returned row
+    is the list exactly as it was. Of concurrent calls for one list, exactly one gets the row.
     """
     statement = (
         update(ContactList)
         .where(*_live(account_id, bot_id, list_id))
-        .values(deleted_at=utcnow())
+        .values(deleted_at=utcnow(), purge_after=purge_after)
         .returning(ContactList)
         .execution_options(synchronize_session=False, populate_existing=True)
     )
     return (await session.scalars(statement)).one_or_none()
+
+
+async def restore(
+    session: AsyncSession, *, account_id: str, bot_id: str, list_id: str
+) -> ContactList | None:
+    """Bring a list in the trash back; None if it is not there (or its time is up).
+
+    Raises NameTaken when a live list has taken its name meanwhile.
+    """
+    statement = (
+        update(ContactList)
+        .where(
+            ContactList.account_id == account_id,
+            ContactList.bot_id == bot_id,
+            ContactList.id == list_id,
+            ContactList.deleted_at.is_not(None),
+            ContactList.purge_after > utcnow(),
+        )
+        .values(deleted_at=None, purge_after=None)
+        .returning(ContactList)
+        .execution_options(synchronize_session=False, populate_existing=True)
+    )
+    try:
+        return (await session.scalars(statement)).one_or_none()
+    except IntegrityError:
+        raise NameTaken() from None
+
+
+async def campaigns_using(
+    session: AsyncSession, account_id: str, list_ids: Sequence[str]
+) -> dict[str, list[dict[str, str]]]:
+    """For each list, the campaigns that reference it (``campaignInUse``), oldest first."""
+    if not list_ids:
+        return {}
+    rows = await session.execute(
+        select(CampaignList.list_id, Campaign.id, Campaign.name)
+        .join(
+            Campaign,
+            (Campaign.account_id == CampaignList.account_id)
+            & (Campaign.id == CampaignList.campaign_id),
+        )
+        .where(CampaignList.account_id == account_id, CampaignList.list_id.in_(list_ids))
+        .order_by(Campaign.created_at, Campaign.id)
+    )
+    using: dict[str, list[dict[str, str]]] = {}
+    for list_id, campaign_id, name in rows:
+        using.setdefault(list_id, []).append({"id": campaign_id, "name": name})
+    return using
+
+
+async def detach_from_campaigns(session: AsyncSession, *, account_id: str, list_id: str) -> None:
+    """Remove the list from every campaign that references it (delete with ``force``)."""
+    await session.execute(
+        delete(CampaignList).where(
+            CampaignList.account_id == account_id, CampaignList.list_id == list_id
+        )
+    )
+
+
+async def remove_deleted(session: AsyncSession, *, account_id: str, list_id: str) -> None:
+    """Remove a deleted list's row for good, once its contacts are gone (the purge's end)."""
+    await session.execute(
+        delete(ContactList).where(
+            ContactList.account_id == account_id,
+            ContactList.id == list_id,
+            ContactList.deleted_at.is_not(None),
+        )
+    )

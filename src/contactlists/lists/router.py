@@ -132,12 +132,46 @@ def build_router(family: PathFamily) -> APIRouter:
         response_model=Success[V1ContactList] if v1 else Success[V2ContactList],
         operation_id=f"delete_contact_list_{family.tag}",
     )
-    async def delete_contact_list(caller: WriteCaller, list_id: ListId, session: SessionDep) -> Any:
-        """Delete a contact list at once, whatever its size; answers with the list as it was."""
-        deleted = await service.delete(session, caller, list_id)
+    async def delete_contact_list(
+        caller: WriteCaller,
+        list_id: ListId,
+        session: SessionDep,
+        settings: SettingsDep,
+        force: Annotated[
+            bool,
+            Query(description="Detach the list from the campaigns using it, then delete it."),
+        ] = False,
+    ) -> Any:
+        """Delete a contact list at once, whatever its size; answers with the list as it was.
+
+        A list that a campaign uses is refused (409 `list_in_use`) unless `force=true`. The
+        list can be restored for `CONTACTLISTS_TRASH_DAYS` days; then its contacts are purged.
+        """
+        deleted = await service.delete(
+            session, caller, list_id, force=force, trash_days=settings.trash_days
+        )
         return Success(
-            message=f"Contact list {deleted.name} deleted successfully",
-            data=render.full(await service.view(session, deleted), shape),
+            message=f"Contact list {deleted.record.name} deleted successfully",
+            data=render.full(deleted, shape),
+        )
+
+    @router.post(
+        "/{list_id:list_id}/restore",
+        response_model=Success[V1ContactList] if v1 else Success[V2ContactList],
+        operation_id=f"restore_contact_list_{family.tag}",
+    )
+    async def restore_contact_list(
+        caller: WriteCaller, list_id: ListId, session: SessionDep
+    ) -> Any:
+        """Bring a deleted list back from the trash with its contacts (extension).
+
+        404 when the list is not in the trash (never deleted, or its trash period is over);
+        409 when a list with its name was created meanwhile.
+        """
+        restored = await service.restore(session, caller, list_id)
+        return Success(
+            message=f"Contact list {restored.name} restored successfully",
+            data=render.full(await service.view(session, restored), shape),
         )
 
     return router

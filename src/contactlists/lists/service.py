@@ -5,19 +5,23 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contactlists.auth import Caller
 from contactlists.db.base import utcnow
-from contactlists.errors import DuplicateName, NotFound
+from contactlists.errors import DuplicateName, ListInUse, NotFound
 from contactlists.jobs import repository as jobs_repository
+from contactlists.jobs import service as jobs_service
+from contactlists.jobs.models import IMPORT_KINDS, PURGE_LIST
 from contactlists.lists import repository
 from contactlists.lists.models import ContactList
 from contactlists.lists.repository import NameTaken
 from contactlists.lists.schemas import ContactListCreate, ContactListUpdate, ListType
 
+LIST_DELETED = "the contact list was deleted"
 MAPPED_FIELDS = ("firstName", "lastName", "phoneNumber", "timeZone", "uniqueId", "contactPriority")
 # Without a `type` filter, get-all shows contact lists and leaves DNC lists out.
 DEFAULT_LIST_TYPES = ("call", "sms")
@@ -25,10 +29,12 @@ DEFAULT_LIST_TYPES = ("call", "sms")
 
 @dataclass(frozen=True)
 class ListView:
-    """A list with what is derived from elsewhere: whether an import is under way."""
+    """A list with what is derived from elsewhere: whether an import is under way, and which
+    campaigns use it (``campaignInUse``), both read live."""
 
     record: ContactList
     processing: bool = False
+    campaigns: tuple[dict[str, str], ...] = ()
 
     @property
     def status(self) -> str:
@@ -38,10 +44,13 @@ class ListView:
 async def views(session: AsyncSession, records: Sequence[ContactList]) -> list[ListView]:
     if not records:
         return []
-    busy = await jobs_repository.lists_with_active_jobs(
-        session, records[0].account_id, [record.id for record in records]
-    )
-    return [ListView(record, record.id in busy) for record in records]
+    account_id = records[0].account_id
+    list_ids = [record.id for record in records]
+    busy = await jobs_repository.lists_with_active_jobs(session, account_id, list_ids)
+    using = await repository.campaigns_using(session, account_id, list_ids)
+    return [
+        ListView(record, record.id in busy, tuple(using.get(record.id, ()))) for record in records
+    ]
 
 
 async def view(session: AsyncSession, record: ContactList) -> ListView:
@@ -167,15 +176,83 @@ async def update(
     return updated, given
 
 
-async def delete(session: AsyncSession, caller: Caller, list_id: str) -> ContactList:
-    """Delete the list in one short statement; returns the list as it was.
+async def delete(
+    session: AsyncSession, caller: Caller, list_id: str, *, force: bool, trash_days: float
+) -> ListView:
+    """Delete the list in one short transaction; returns the list as it was.
 
-    The name is free and the list invisible as soon as this commits, however many
-    contacts it holds.
+    The name is free and the list invisible as soon as this commits, however many contacts
+    it holds: they stay in the trash with it and are purged by a job when the trash period
+    ends. The list's row lock is taken first, so a campaign being created with this list
+    either committed its reference before (and the delete is refused) or finds the list gone.
     """
-    deleted = await repository.mark_deleted(
+    target = await repository.lock_live(
         session, account_id=caller.account_id, bot_id=caller.bot_id, list_id=list_id
     )
-    if deleted is None:
+    if target is None:
         raise _not_found(list_id)
-    return deleted
+    as_it_was = await view(session, target)
+    if as_it_was.campaigns:
+        if not force:
+            raise ListInUse(target.name, list(as_it_was.campaigns))
+        await repository.detach_from_campaigns(
+            session, account_id=caller.account_id, list_id=list_id
+        )
+    purge_after = utcnow() + timedelta(days=trash_days)
+    await repository.mark_deleted(
+        session,
+        account_id=caller.account_id,
+        bot_id=caller.bot_id,
+        list_id=list_id,
+        purge_after=purge_after,
+    )
+    # No batch of these imports commits after this: each takes the list's row lock to write.
+    await jobs_repository.cancel_for_list(
+        session,
+        account_id=caller.account_id,
+        list_id=list_id,
+        kinds=IMPORT_KINDS,
+        error=LIST_DELETED,
+    )
+    await jobs_service.enqueue(
+        session,
+        caller,
+        kind=PURGE_LIST,
+        list_id=list_id,
+        payload={},
+        total=None,
+        run_after=purge_after,
+    )
+    return as_it_was
+
+
+async def restore(session: AsyncSession, caller: Caller, list_id: str) -> ContactList:
+    """Bring a deleted list back from the trash with all its contacts.
+
+    Its waiting purge is cancelled first, conditionally on not being due: of a restore and a
+    worker starting the purge, only one can win.
+    """
+    purge_cancelled = await jobs_repository.cancel_waiting(
+        session,
+        account_id=caller.account_id,
+        list_id=list_id,
+        kind=PURGE_LIST,
+        error="the contact list was restored",
+    )
+    in_trash = await repository.get_in_trash(
+        session, account_id=caller.account_id, bot_id=caller.bot_id, list_id=list_id
+    )
+    if not purge_cancelled or in_trash is None:
+        raise NotFound(f"Contact list {list_id} is not in the trash.")
+    try:
+        restored = await repository.restore(
+            session, account_id=caller.account_id, bot_id=caller.bot_id, list_id=list_id
+        )
+    except NameTaken:
+        raise DuplicateName(
+            f"Contact list {in_trash.name} cannot be restored: "
+            "a contact list with that name exists."
+        ) from None
+    if restored is None:
+        raise NotFound(f"Contact list {list_id} is not in the trash.")
+    return restored

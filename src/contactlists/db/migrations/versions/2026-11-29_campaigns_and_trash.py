@@ -1,4 +1,4 @@
-"""Campaigns and their list references; the trash for deleted lists.
+"""Campaigns and their list references; the trash for deleted lists; jobs that wait.
 
 Revision ID: 0003_campaigns_and_trash
 Revises: 0002_contacts_and_jobs
@@ -24,6 +24,15 @@ def upgrade() -> None:
     # Lists deleted before the trash existed are purged at the first sweep.
     op.execute("UPDATE contact_list SET purge_after = deleted_at WHERE deleted_at IS NOT NULL")
     op.create_index("ix_contact_list_purge", "contact_list", ["purge_after"])
+
+    with op.batch_alter_table("job") as batch:
+        batch.add_column(sa.Column("run_after", UtcDateTime(), nullable=True))
+    op.execute("UPDATE job SET run_after = created_at")
+    with op.batch_alter_table("job") as batch:
+        batch.alter_column("run_after", existing_type=UtcDateTime(), nullable=False)
+    # Jobs are claimed in the order they may run, which is no longer the order they were made.
+    op.drop_index("ix_job_claim", table_name="job")
+    op.create_index("ix_job_claim", "job", ["state", "run_after"])
 
     op.create_table(
         "campaign",
@@ -81,6 +90,10 @@ def downgrade() -> None:
     op.drop_index("ix_campaign_recent", table_name="campaign")
     op.drop_index("uq_campaign_name", table_name="campaign")
     op.drop_table("campaign")
+    op.drop_index("ix_job_claim", table_name="job")
+    op.create_index("ix_job_claim", "job", ["state", "created_at"])
+    with op.batch_alter_table("job") as batch:
+        batch.drop_column("run_after")
     op.drop_index("ix_contact_list_purge", table_name="contact_list")
     with op.batch_alter_table("contact_list") as batch:
         batch.drop_column("purge_after")
