@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query
 
 from contactlists.auth import ReadCaller, WriteCaller
 from contactlists.deps import SessionDep, SettingsDep
-from contactlists.lists import render, service
+from contactlists.lists import dnc, render, service
 from contactlists.lists.schemas import (
     ContactListCreate,
     ContactListUpdate,
@@ -58,6 +58,7 @@ def build_router(family: PathFamily) -> APIRouter:
     async def get_all_list_details(
         caller: ReadCaller,
         session: SessionDep,
+        settings: SettingsDep,
         type: Annotated[
             ListType | None, Query(description="Only lists of this type; default: all but dnc.")
         ] = None,
@@ -75,6 +76,9 @@ def build_router(family: PathFamily) -> APIRouter:
         ] = None,
     ) -> Any:
         """List the contact lists of the bot, most recently updated first."""
+        if type == "dnc":
+            # Every bot has its Default Global DNC list; asking for DNC lists is a first use.
+            await dnc.ensure_default_dnc(session, caller, settings.default_region)
         found = await service.list_all(
             session,
             caller,
