@@ -154,7 +154,7 @@ class _CampaignBody(_Request):
     priority: Priority
     # Checked against the campaignType query parameter by cross_field_problems.
     campaignType: CampaignType | None = None
-    schedule: Schedule = Schedule()
+    schedule: Schedule = Field(default_factory=Schedule)
     experienceFlowName: Text | None = None
 
 
@@ -274,8 +274,8 @@ class GetAllCampaigns(_Request):
         Annotated[StrictInt, Field(ge=1, le=GET_ALL_MAX_LIMIT)] | None,
         BeforeValidator(_empty_as_absent),
     ] = None
-    sortBy: SortBy = SortBy()
-    filters: CampaignFilters = CampaignFilters()
+    sortBy: SortBy = Field(default_factory=SortBy)
+    filters: CampaignFilters = Field(default_factory=CampaignFilters)
     startDate: Annotated[datetime, AfterValidator(_as_utc)] | None = None
     endDate: Annotated[datetime, AfterValidator(_as_utc)] | None = None
 
