@@ -576,10 +576,29 @@ async def test_the_uploaded_copy_is_deleted_when_the_list_goes_first(
         Paths("v1", tenant.bot).list(target["_id"]), headers=tenant.headers()
     )
     assert deleted.status_code == 200, deleted.text
-
-    await run_jobs()
+    # The delete cancels the queued import: no worker will read the file.
     assert (await job(client, tenant, job_id))["state"] == "cancelled"
     assert files_under(settings.data_dir) == []
+
+
+async def test_cancelling_a_queued_upload_removes_its_file_at_once(
+    client: AsyncClient, tenant: Tenant, run_jobs: RunJobs, settings: Settings, unique_name: str
+) -> None:
+    await run_jobs()
+    target = await create_list(client, tenant, unique_name)
+    job_id = await upload_ok(
+        client, tenant, target["_id"], csv_bytes([["phoneNumber"], ["+12125550100"]])
+    )
+    assert len(files_under(settings.data_dir)) == 1
+    response = await client.post(
+        f"{Paths('v1', tenant.bot).prefix}/jobs/{job_id}/cancel", headers=tenant.headers()
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["data"]["state"] == "cancelled"
+    # No worker will ever claim the job, so nothing else would remove the file.
+    assert files_under(settings.data_dir) == []
+    await run_jobs()
+    assert (await get_list(client, tenant, target["_id"]))["totalRecordCount"] == 0
 
 
 async def test_a_list_deleted_during_its_import_cancels_the_job_and_removes_the_file(

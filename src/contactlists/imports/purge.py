@@ -16,7 +16,7 @@ import time
 from sqlalchemy import select
 
 from contactlists.contacts import repository as contacts_repository
-from contactlists.imports.tasks import upload_file
+from contactlists.imports import service as uploads
 from contactlists.jobs import repository as jobs_repository
 from contactlists.jobs.models import UPLOAD, Job
 from contactlists.jobs.worker import JobContext, JobLost
@@ -84,10 +84,10 @@ async def _purge_batch(context: JobContext) -> int:
 
 
 async def _remove_upload_files(context: JobContext) -> None:
-    """Files of the list's uploads that never ran to their end (cancelled while queued)."""
+    """Files of the list's uploads, should any be left (every upload job of the list is over)."""
     job = context.job
     async with context.sessionmaker() as session:
-        uploads = (
+        found = (
             await session.scalars(
                 select(Job).where(
                     Job.account_id == job.account_id,
@@ -96,9 +96,5 @@ async def _remove_upload_files(context: JobContext) -> None:
                 )
             )
         ).all()
-    for upload in uploads:
-        path = upload_file(upload.payload, context.settings)
-        try:
-            path.unlink(missing_ok=True)
-        except OSError:
-            log.exception("could not remove %s, the file of job %s", path, upload.id)
+    for upload in found:
+        uploads.discard_upload(upload.payload, context.settings)

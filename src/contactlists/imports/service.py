@@ -8,8 +8,10 @@ own ``data_dir``, so every process that runs jobs must see the same directory.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -26,6 +28,8 @@ from contactlists.jobs import service as jobs
 from contactlists.jobs.models import UPLOAD, Job
 from contactlists.lists import repository as lists_repository
 from contactlists.lists.models import ContactList
+
+log = logging.getLogger("contactlists.imports")
 
 COPY_CHUNK = 1024 * 1024
 MAX_FILE_NAME = 255
@@ -147,3 +151,20 @@ def _inspect(path: Path, explicit: dict[str, str] | None) -> csv_files.ColumnMap
 
 def upload_directory(settings: Settings) -> Path:
     return settings.data_dir / "uploads"
+
+
+def uploaded_file(payload: Mapping[str, Any], settings: Settings) -> Path:
+    """Where an upload job's file is: by its id under this process's ``data_dir``."""
+    if "fileId" in payload:
+        return upload_path(upload_directory(settings), payload["fileId"])
+    return Path(payload["path"])  # jobs queued before files were found by id
+
+
+def discard_upload(payload: Mapping[str, Any], settings: Settings) -> None:
+    """Remove an upload job's file; its job is over (or will never start)."""
+    path = uploaded_file(payload, settings)
+    try:
+        path.unlink(missing_ok=True)
+    except OSError:
+        # The job is over either way; a file left behind is only disk space.
+        log.exception("could not remove %s, an uploaded file", path)

@@ -14,7 +14,6 @@ import logging
 from collections.abc import Generator, Iterator, Mapping
 from contextlib import closing
 from itertools import islice
-from pathlib import Path
 from typing import Any
 
 from contactlists.config import Settings
@@ -36,13 +35,6 @@ FILE_MISSING = "the uploaded file is missing from the data directory"
 MAX_ERROR_LENGTH = 1000  # job.error
 
 
-def upload_file(payload: Mapping[str, Any], settings: Settings) -> Path:
-    """Where an upload job's file is: by its id under this process's ``data_dir``."""
-    if "fileId" in payload:
-        return uploads.upload_path(uploads.upload_directory(settings), payload["fileId"])
-    return Path(payload["path"])  # jobs queued before files were found by id
-
-
 def _item_rows(payload: dict[str, Any], cursor: int, _settings: Settings) -> Rows:
     """addContacts items after the cursor, numbered from 1 as in the request."""
     items: list[dict[str, Any]] = payload["items"]
@@ -55,7 +47,7 @@ def _file_rows(payload: dict[str, Any], cursor: int, settings: Settings) -> Rows
     mapping = csv_files.ColumnMapping(
         by_field=dict(payload["mapping"]["by_field"]), custom=tuple(payload["mapping"]["custom"])
     )
-    path = upload_file(payload, settings)
+    path = uploads.uploaded_file(payload, settings)
     yield from csv_files.read_rows(path, mapping, start_after_line=cursor)
 
 
@@ -212,9 +204,4 @@ async def _discard_finished_upload(context: JobContext) -> None:
         current = await jobs_repository.load(session, job.account_id, job.id)
     if current is not None and current.state in ACTIVE_STATES:
         return
-    path = upload_file(job.payload, context.settings)
-    try:
-        path.unlink(missing_ok=True)
-    except OSError:
-        # The job is over either way; a file left behind is only disk space.
-        log.exception("could not remove %s, the file of job %s", path, job.id)
+    uploads.discard_upload(job.payload, context.settings)

@@ -157,24 +157,26 @@ async def release(
     await session.execute(update(Job).where(*_held_by(job, worker)).values(**values))
 
 
-async def cancel(session: AsyncSession, *, account_id: str, bot_id: str, job_id: str) -> None:
+async def cancel(
+    session: AsyncSession, *, account_id: str, bot_id: str, job_id: str, kinds: Sequence[str]
+) -> None:
     await session.execute(
         update(Job)
         .where(Job.account_id == account_id, Job.bot_id == bot_id, Job.id == job_id)
-        .where(Job.state.in_(ACTIVE_STATES))
+        .where(Job.state.in_(ACTIVE_STATES), Job.kind.in_(kinds))
         .values(state="cancelled", finished_at=utcnow(), locked_by=None)
     )
 
 
 async def cancel_for_list(
     session: AsyncSession, *, account_id: str, list_id: str, kinds: Sequence[str], error: str
-) -> None:
+) -> Sequence[Job]:
     """Cancel the list's queued and running jobs of these kinds (its imports, when it goes).
 
     A worker in the middle of a batch finds its job cancelled when it writes, and its batch
-    is rolled back.
+    is rolled back. Returns the jobs cancelled.
     """
-    await session.execute(
+    statement = (
         update(Job)
         .where(
             Job.account_id == account_id,
@@ -183,7 +185,10 @@ async def cancel_for_list(
             Job.state.in_(ACTIVE_STATES),
         )
         .values(state="cancelled", finished_at=utcnow(), locked_by=None, error=error)
+        .returning(Job)
+        .execution_options(synchronize_session=False)
     )
+    return (await session.scalars(statement)).all()
 
 
 async def cancel_waiting(

@@ -10,8 +10,10 @@ from fastapi import APIRouter, Header, Path
 from fastapi.responses import Response
 
 from contactlists.auth import ReadCaller, WriteCaller
-from contactlists.deps import SessionDep
+from contactlists.deps import SessionDep, SettingsDep
+from contactlists.imports import service as uploads
 from contactlists.jobs import service
+from contactlists.jobs.models import UPLOAD
 from contactlists.jobs.schemas import JobOut, RowErrorOut
 from contactlists.schemas import Success
 from contactlists.wire import PathFamily
@@ -51,9 +53,14 @@ def build_router(family: PathFamily) -> APIRouter:
     @router.post(
         "/{job_id}/cancel", response_model=Success[JobOut], operation_id=f"cancel_job_{family.tag}"
     )
-    async def cancel_job(caller: WriteCaller, job_id: JobId, session: SessionDep) -> Any:
+    async def cancel_job(
+        caller: WriteCaller, job_id: JobId, session: SessionDep, settings: SettingsDep
+    ) -> Any:
         """Cancel a queued or running job; batches already stored stay."""
         job = await service.cancel(session, caller, job_id)
+        if job.kind == UPLOAD and job.state == "cancelled":
+            # A queued upload never reaches a worker, which would remove its file.
+            uploads.discard_upload(job.payload, settings)
         return Success(message="", data=await service.describe(session, job))
 
     return router

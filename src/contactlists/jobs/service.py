@@ -13,7 +13,7 @@ from contactlists.auth import Caller
 from contactlists.db.base import utcnow
 from contactlists.errors import NotFound
 from contactlists.jobs import repository
-from contactlists.jobs.models import Job, JobError
+from contactlists.jobs.models import IMPORT_KINDS, Job, JobError
 from contactlists.jobs.schemas import JobOut, RowErrorOut
 
 ERRORS_SHOWN_ON_JOB = 100
@@ -64,9 +64,16 @@ async def get(session: AsyncSession, caller: Caller, job_id: str) -> Job:
 
 
 async def cancel(session: AsyncSession, caller: Caller, job_id: str) -> Job:
-    """Cancel a queued or running job; a finished one is left as it is."""
+    """Cancel a queued or running import; a finished one is left as it is.
+
+    Only imports are the caller's to cancel: a purge belongs to the list's deletion.
+    """
     await repository.cancel(
-        session, account_id=caller.account_id, bot_id=caller.bot_id, job_id=job_id
+        session,
+        account_id=caller.account_id,
+        bot_id=caller.bot_id,
+        job_id=job_id,
+        kinds=IMPORT_KINDS,
     )
     return await get(session, caller, job_id)
 

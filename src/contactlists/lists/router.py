@@ -151,9 +151,7 @@ def build_router(family: PathFamily) -> APIRouter:
         A list that a campaign uses is refused (409 `list_in_use`) unless `force=true`. The
         list can be restored for `CONTACTLISTS_TRASH_DAYS` days; then its contacts are purged.
         """
-        deleted = await service.delete(
-            session, caller, list_id, force=force, trash_days=settings.trash_days
-        )
+        deleted = await service.delete(session, caller, list_id, force=force, settings=settings)
         return Success(
             message=f"Contact list {deleted.record.name} deleted successfully",
             data=render.full(deleted, shape),

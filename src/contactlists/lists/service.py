@@ -11,11 +11,13 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contactlists.auth import Caller
+from contactlists.config import Settings
 from contactlists.db.base import utcnow
 from contactlists.errors import DuplicateName, ListInUse, NotFound
+from contactlists.imports import service as uploads
 from contactlists.jobs import repository as jobs_repository
 from contactlists.jobs import service as jobs_service
-from contactlists.jobs.models import IMPORT_KINDS, PURGE_LIST
+from contactlists.jobs.models import IMPORT_KINDS, PURGE_LIST, UPLOAD
 from contactlists.lists import repository
 from contactlists.lists.models import ContactList
 from contactlists.lists.repository import NameTaken
@@ -177,7 +179,7 @@ async def update(
 
 
 async def delete(
-    session: AsyncSession, caller: Caller, list_id: str, *, force: bool, trash_days: float
+    session: AsyncSession, caller: Caller, list_id: str, *, force: bool, settings: Settings
 ) -> ListView:
     """Delete the list in one short transaction; returns the list as it was.
 
@@ -198,7 +200,7 @@ async def delete(
         await repository.detach_from_campaigns(
             session, account_id=caller.account_id, list_id=list_id
         )
-    purge_after = utcnow() + timedelta(days=trash_days)
+    purge_after = utcnow() + timedelta(days=settings.trash_days)
     await repository.mark_deleted(
         session,
         account_id=caller.account_id,
@@ -207,13 +209,17 @@ async def delete(
         purge_after=purge_after,
     )
     # No batch of these imports commits after this: each takes the list's row lock to write.
-    await jobs_repository.cancel_for_list(
+    cancelled = await jobs_repository.cancel_for_list(
         session,
         account_id=caller.account_id,
         list_id=list_id,
         kinds=IMPORT_KINDS,
         error=LIST_DELETED,
     )
+    for job in cancelled:
+        if job.kind == UPLOAD:
+            # A cancelled upload may never reach a worker, which would remove its file.
+            uploads.discard_upload(job.payload, settings)
     await jobs_service.enqueue(
         session,
         caller,
