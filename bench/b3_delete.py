@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import multiprocessing
 import sqlite3
 import statistics
@@ -32,6 +33,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from multiprocessing.synchronize import Event
+from uuid import uuid4
 
 import asyncpg  # type: ignore[import-untyped]
 import httpx
@@ -60,6 +62,13 @@ class Sample:
 class Victim:
     list_id: str
     size: int
+
+
+@dataclass
+class Lists:
+    small: str  # the baseline GET's
+    readers: list[str]
+    victims: dict[int, list[Victim]]  # by size
 
 
 @dataclass
@@ -243,8 +252,43 @@ def interleaved(victims: dict[int, list[Victim]]) -> list[Victim]:
     return order
 
 
+@dataclass
+class SideDeletes:
+    """While a reader window is watched, one DELETE of an empty list every ``every`` seconds.
+
+    The same activity in the quiet and the purge windows (so that they differ by the purge
+    only), and, for context, a DELETE's latency while another list is being purged.
+    """
+
+    api: harness.Api
+    spares: list[str]  # empty lists, made beforehand
+    every: float
+    quiet: list[float] = field(default_factory=list)
+    purging: list[float] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+
+    def delete_one(self, into: list[float]) -> None:
+        list_id = self.spares.pop() if self.spares else self.api.create_list(f"spare {uuid4()}")
+        into.append(timed(lambda: self.api.http.delete(f"{self.api.prefix}/contactList/{list_id}")))
+        self.deleted.append(list_id)
+
+    def watch(self, finished: Callable[[], bool], into: list[float]) -> float:
+        """Poll ``finished`` every PROBE_SECONDS, deleting meanwhile; when it was true."""
+        next_delete = time.monotonic() + self.every
+        while not finished():
+            if self.every and time.monotonic() >= next_delete:
+                self.delete_one(into)
+                next_delete += self.every
+            time.sleep(PROBE_SECONDS)
+        return time.monotonic()
+
+
 def delete_and_wait(
-    api: harness.Api, probe: Probe, victim: Victim, small_list: str, gets: int
+    api: harness.Api,
+    victim: Victim,
+    small_list: str,
+    gets: int,
+    wait_purged: Callable[[str], float],
 ) -> Deletion:
     """``gets`` timed GETs of the small list, the timed DELETE, then wait for the purge."""
 
@@ -257,36 +301,48 @@ def delete_and_wait(
     baseline = [timed(get_small) for _ in range(gets)]
     started = time.monotonic()
     seconds = timed(delete)
-    purged = probe.wait_gone(victim.list_id)
+    purged = wait_purged(victim.list_id)
     return Deletion(victim, seconds, baseline, started, purged)
 
 
-def quiet_window(probe: Probe, small_list: str, seconds: float) -> Window:
-    """``seconds`` of the readers alone; the timing client polls the database as it does
-    during a purge, so that the two windows differ by the purge only."""
+def quiet_window(probe: Probe, side: SideDeletes, small_list: str, seconds: float) -> Window:
+    """``seconds`` of the readers (and the side deletes) without a purge of the largest size;
+    the database is polled as during a purge."""
     start = time.monotonic()
-    while time.monotonic() - start < seconds:
+
+    def finished() -> bool:
         probe.list_row_exists(small_list)
-        time.sleep(PROBE_SECONDS)
-    return Window(start, time.monotonic())
+        return time.monotonic() - start >= seconds
+
+    return Window(start, side.watch(finished, side.quiet))
 
 
 def warm_up(api: harness.Api, probe: Probe, small_list: str) -> None:
-    """A few GETs and one DELETE of an empty list, not counted: connections, statements."""
+    """Five GETs and one DELETE of an empty list, not counted: connections, statements."""
     spare = Victim(api.create_list("bench b3 warm-up"), 0)
-    delete_and_wait(api, probe, spare, small_list, gets=5)
+    delete_and_wait(api, spare, small_list, 5, probe.wait_gone)
 
 
 def run_deletes(
-    api: harness.Api, probe: Probe, plan: list[Victim], small_list: str, args: argparse.Namespace
+    api: harness.Api,
+    probe: Probe,
+    lists: Lists,
+    side: SideDeletes,
+    args: argparse.Namespace,
 ) -> Run:
     run = Run()
+    plan = interleaved(lists.victims)
     largest = max(victim.size for victim in plan)
+
+    def purge_watched(list_id: str) -> float:
+        return side.watch(lambda: not probe.list_row_exists(list_id), side.purging)
+
     for number, victim in enumerate(plan, 1):
         is_largest = victim.size == largest and largest > 0
         if is_largest:
-            run.quiet.append(quiet_window(probe, small_list, args.quiet_seconds))
-        deletion = delete_and_wait(api, probe, victim, small_list, args.gets_per_delete)
+            run.quiet.append(quiet_window(probe, side, lists.small, args.quiet_seconds))
+        wait = purge_watched if is_largest else probe.wait_gone
+        deletion = delete_and_wait(api, victim, lists.small, args.gets_per_delete, wait)
         run.deletions.append(deletion)
         if is_largest:
             run.purging.append(Window(deletion.started, deletion.purged))
@@ -294,6 +350,8 @@ def run_deletes(
             f"{number}/{len(plan)}: DELETE of {victim.size:,} contacts {ms(deletion.seconds)}, "
             f"purged after {deletion.purge_seconds:.1f} s"
         )
+    for list_id in side.deleted:
+        probe.wait_gone(list_id)
     return run
 
 
@@ -311,8 +369,8 @@ def size_lines(report: harness.Report, run: Run) -> None:
         gets = [get for deletion in of_size for get in deletion.gets]
         delete_p99, get_p99 = percentile(deletes, 0.99), percentile(gets, 0.99)
         report.add(
-            f"DELETE of {size:,} contacts, p50 / p99 ({len(deletes)} deletes); "
-            f"baseline GET ({len(gets)} GETs)",
+            f"DELETE of {size:,} contacts, p50 / p99 (n={len(deletes)}); "
+            f"baseline GET (n={len(gets)})",
             f"{p50_p99(deletes)}; GET {p50_p99(gets)}; "
             f"**ratio p99 {harness.ratio(delete_p99, get_p99)}**",
         )
@@ -353,6 +411,18 @@ def reader_lines(report: harness.Report, run: Run, samples: list[Sample]) -> Non
         report.add(f"readers, {kind} only", reader_comparison(quiet, purging, (kind,)))
 
 
+def side_lines(report: harness.Report, side: SideDeletes) -> None:
+    if not side.quiet or not side.purging:
+        return
+    report.add(
+        "context: DELETE of an empty list every "
+        f"{side.every:g} s, p50 / p99 (deletes) no purge → during the purges",
+        f"{p50_p99(side.quiet)} ({len(side.quiet)}) → {p50_p99(side.purging)} "
+        f"({len(side.purging)}); ratio p99 "
+        f"{harness.ratio(percentile(side.purging, 0.99), percentile(side.quiet, 0.99))}",
+    )
+
+
 def purge_lines(report: harness.Report, run: Run) -> None:
     largest = max(deletion.victim.size for deletion in run.deletions)
     timings = [d.purge_seconds for d in run.deletions if d.victim.size == largest]
@@ -363,16 +433,17 @@ def purge_lines(report: harness.Report, run: Run) -> None:
     )
 
 
-def leftovers(probe: Probe, run: Run) -> tuple[int, int]:
-    """Contacts and list rows left of every deleted list (both should be 0)."""
-    contacts = sum(probe.contacts_left(d.victim.list_id) for d in run.deletions)
-    rows = sum(probe.list_row_exists(d.victim.list_id) for d in run.deletions)
+def leftovers(probe: Probe, deleted: list[str]) -> tuple[int, int]:
+    """Contacts and list rows left of the deleted lists (both should be 0)."""
+    contacts = sum(probe.contacts_left(list_id) for list_id in deleted)
+    rows = sum(probe.list_row_exists(list_id) for list_id in deleted)
     return contacts, rows
 
 
 def write_report(
     args: argparse.Namespace,
     run: Run,
+    side: SideDeletes,
     readers: tuple[list[Sample], int],
     left: tuple[int, int],
 ) -> None:
@@ -411,6 +482,7 @@ def write_report(
         f"{p50_p99(all_deletes)}; GET {p50_p99(all_gets)}",
     )
     reader_lines(report, run, samples)
+    side_lines(report, side)
     purge_lines(report, run)
     report.add(
         "check: contacts / list rows left of the deleted lists", f"{left[0]:,} / {left[1]:,}"
@@ -422,9 +494,11 @@ def write_report(
     report.notes += [
         "A p99 of fewer than 100 samples is their largest value (nearest rank): with 3 deletes "
         "of a size it is the slowest of the 3.",
-        f"The quiet windows are {args.quiet_seconds:g} s of readers alone just before each "
-        "delete of the largest size; the purge windows run from that DELETE until its list row "
-        f"is gone (read in the database every {PROBE_SECONDS:g} s).",
+        f"The quiet windows are {args.quiet_seconds:g} s just before each delete of the "
+        "largest size; the purge windows run from that DELETE until its list row is gone (read "
+        f"in the database every {PROBE_SECONDS:g} s). In both, the timing client deletes an "
+        f"empty list every {args.side_delete_every:g} s (their purges are queued behind the "
+        "large one: one job worker).",
         "The lists were filled with one INSERT … SELECT each (bench/b5_paging.py), outside "
         "what is measured.",
     ]
@@ -458,19 +532,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--quiet-seconds", type=float, default=20, help="readers alone before each largest delete"
     )
     parser.add_argument(
+        "--side-delete-every",
+        type=float,
+        default=2.0,
+        help="seconds between DELETEs of empty lists in the reader windows (0: none)",
+    )
+    parser.add_argument(
         "--purge-batch-rows", type=int, default=0, help="CONTACTLISTS_PURGE_BATCH_ROWS (0: default)"
     )
     args = parser.parse_args(argv)
     if len(args.sizes) != len(args.lists):
         parser.error("--sizes and --lists need as many values")
     return args
-
-
-@dataclass
-class Lists:
-    small: str  # the baseline GET's
-    readers: list[str]
-    victims: dict[int, list[Victim]]  # by size
 
 
 def make_lists(db: harness.Database, api: harness.Api, args: argparse.Namespace) -> Lists:
@@ -487,6 +560,16 @@ def make_lists(db: harness.Database, api: harness.Api, args: argparse.Namespace)
     return Lists(small, readers, victims)
 
 
+def make_spares(api: harness.Api, args: argparse.Namespace) -> list[str]:
+    """Empty lists for the side deletes: enough for the quiet windows and ~2 minutes of purge
+    each (more are made on the way if a purge takes longer)."""
+    if not args.side_delete_every:
+        return []
+    windows = args.lists[args.sizes.index(max(args.sizes))]
+    count = windows * math.ceil((args.quiet_seconds + 120) / args.side_delete_every)
+    return [api.create_list(f"bench b3 spare {n}") for n in range(count)]
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     harness.handle_signals()
@@ -499,6 +582,7 @@ def main(argv: list[str] | None = None) -> int:
         harness.api_client(db, server) as api,
     ):
         lists = make_lists(db, api, args)
+        side = SideDeletes(api, make_spares(api, args), args.side_delete_every)
         setup = ReaderSetup(
             server.base_url, dict(api.http.headers), api.prefix, lists.readers, args.reader_pause
         )
@@ -507,12 +591,13 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 time.sleep(2.0)  # the readers connect and warm up
                 warm_up(api, probe, lists.small)
-                run = run_deletes(api, probe, interleaved(lists.victims), lists.small, args)
+                run = run_deletes(api, probe, lists, side, args)
                 readers = stop_readers()
-                left = leftovers(probe, run)
+                deleted = [d.victim.list_id for d in run.deletions] + side.deleted
+                left = leftovers(probe, deleted)
             finally:
                 probe.close()
-    write_report(args, run, readers, left)
+    write_report(args, run, side, readers, left)
     return 0
 
 
