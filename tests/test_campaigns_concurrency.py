@@ -117,10 +117,6 @@ async def test_campaign_writes_racing_a_guarded_delete_never_reference_a_deleted
     assert outcomes
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="holds once the list delete refuses lists in use (CONTRACT §4.5); remove this mark then",
-)
 async def test_campaign_create_racing_the_delete_route_never_references_a_deleted_list(
     app: FastAPI, client: AsyncClient, tenant: Tenant
 ) -> None:
