@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from httpx import AsyncClient
 from sqlalchemy import update
 
+from contactlists.lists.dnc import DEFAULT_DNC_NAME as DEFAULT_DNC
 from contactlists.lists.models import ContactList
 from tests.support.list_wire import (
     create_list,
@@ -98,8 +99,9 @@ async def test_type_filters_on_list_type_and_defaults_to_call_and_sms(
     assert [item["listType"] for item in everything] == ["call", "sms", "call", "sms", "call"]
     assert ids_of(await get_all(client, tenant, family, type="call")) == calls
     assert ids_of(await get_all(client, tenant, family, type="sms")) == texts
-    # No DNC lists exist yet (they come with campaigns, CONTRACT §5).
-    assert await get_all(client, tenant, family, type="dnc") == []
+    # The only DNC list is the bot's own, made on first use (CONTRACT §5).
+    dnc_lists = await get_all(client, tenant, family, type="dnc")
+    assert [(item["name"], item["listType"]) for item in dnc_lists] == [(DEFAULT_DNC, "dnc")]
     await assert_bad_query(client, tenant, "type", type="email")
 
 
@@ -122,7 +124,11 @@ async def test_dnc_lists_are_shown_only_when_asked_for(
     assert ids_of(await get_all(client, tenant)) == [sms["_id"], call["_id"]]
     assert ids_of(await get_all(client, tenant, type="call")) == [call["_id"]]
     only_dnc = await get_all(client, tenant, type="dnc")
-    assert [(item["_id"], item["listType"]) for item in only_dnc] == [(dnc["_id"], "dnc")]
+    # Newest first: the bot's Default Global DNC list is made by this first request for DNC lists.
+    assert [(item["name"], item["listType"]) for item in only_dnc] == [
+        (DEFAULT_DNC, "dnc"),
+        (dnc["name"], "dnc"),
+    ]
 
 
 async def test_equal_updated_at_is_ordered_by_id(
