@@ -40,6 +40,8 @@ _KNOWN = frozenset(KNOWN_FIELDS)
 # stay allowed in values: a quoted CSV cell may hold a multi-line address.
 _BAD_IN_VALUE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 _BAD_IN_NAME = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+# A row error's texts are shown one per line (CSV of errors, logs): no line breaks either.
+_BAD_IN_ERROR = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 @dataclass(slots=True)
@@ -312,7 +314,7 @@ def _shown(value: object) -> str:
 
 
 def _clean(text: str) -> str:
-    return _BAD_IN_VALUE.sub("\ufffd", text)
+    return _BAD_IN_ERROR.sub("\ufffd", text)
 
 
 def _type_name(value: object) -> str:
