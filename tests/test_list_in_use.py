@@ -196,3 +196,24 @@ async def test_a_dnc_list_used_by_a_campaign_is_not_deleted(
 
     [entry] = assert_failure(await delete_list(client, tenant, dnc["_id"]), 409, "list_in_use")
     assert entry["campaignInUse"] == in_use([campaign])
+
+
+@pytest.mark.parametrize("name", [DEFAULT_DNC, DEFAULT_DNC.upper(), "default global dnc"])
+async def test_the_default_dnc_name_is_reserved_for_the_bots_own_list(
+    client: AsyncClient, tenant: Tenant, unique_name: str, name: str
+) -> None:
+    # Before the Default Global DNC list exists, as after: no contact list may take its name.
+    created = await client.post(
+        Paths("v1", tenant.bot).create, json={"name": name}, headers=tenant.headers()
+    )
+    assert_failure(created, 409, "duplicate_name")
+    target = await create_list(client, tenant, name=unique_name)
+    renamed = await client.put(
+        Paths("v1", tenant.bot).list(target["_id"]), json={"name": name}, headers=tenant.headers()
+    )
+    assert_failure(renamed, 409, "duplicate_name")
+    assert (await get_list(client, tenant, target["_id"])).json()["data"]["name"] == unique_name
+    # So a campaign can always name it.
+    await create_campaign(client, tenant, voice_body(f"{unique_name} calls", [unique_name]))
+    [dnc] = await get_all(client, tenant, "v2", type="dnc")
+    assert dnc["name"] == DEFAULT_DNC

@@ -19,6 +19,7 @@ from contactlists.jobs import repository as jobs_repository
 from contactlists.jobs import service as jobs_service
 from contactlists.jobs.models import IMPORT_KINDS, PURGE_LIST, UPLOAD
 from contactlists.lists import repository
+from contactlists.lists.dnc import DEFAULT_DNC_NAME
 from contactlists.lists.models import ContactList
 from contactlists.lists.repository import NameTaken
 from contactlists.lists.schemas import ContactListCreate, ContactListUpdate, ListType
@@ -73,9 +74,16 @@ def _taken(name: str) -> DuplicateName:
     return DuplicateName(f"A contact list named {name} already exists.")
 
 
+def _refuse_reserved(name: str) -> None:
+    """The Default Global DNC list's name belongs to it, whether it exists yet or not."""
+    if name.casefold() == DEFAULT_DNC_NAME.casefold():
+        raise DuplicateName(f"{DEFAULT_DNC_NAME} is the name of the bot's own DNC list.")
+
+
 async def create(
     session: AsyncSession, caller: Caller, data: ContactListCreate, *, default_region: str
 ) -> ContactList:
+    _refuse_reserved(data.name)
     now = utcnow()
     contact_list = ContactList(
         account_id=caller.account_id,
@@ -156,6 +164,7 @@ async def update(
         return await get(session, caller, list_id), {}
     values: dict[str, Any] = {"updated_at": utcnow(), "updated_by": caller.actor}
     if data.name is not None:
+        _refuse_reserved(data.name)
         values |= {"name": data.name, "lname": data.name.casefold()}
     if data.description is not None:
         values["description"] = data.description
