@@ -827,3 +827,42 @@ async def test_arbitrary_create_bodies_never_fail_with_a_server_error(
     assert data["allowDuplicates"] is body.get("allowDuplicates", False)
     assert data["listType"] == body.get("listType", "call")
     assert data["defaultRegion"] == (body.get("defaultRegion") or "US").upper()
+
+
+# Offsets past 64 bits used to reach the database, which cannot hold them: a 500.
+HUGE_OFFSETS = [10**12 + 1, 2**63, 10**30]
+
+
+@pytest.mark.parametrize("offset", HUGE_OFFSETS)
+async def test_paging_offsets_beyond_the_limit_are_refused(
+    client: AsyncClient, tenant: Tenant, offset: int
+) -> None:
+    paths = Paths("v1", tenant.bot)
+    created = await client.post(paths.create, json={"name": "paged"}, headers=tenant.headers())
+    list_id = created.json()["data"]["_id"]
+    lists = await client.get(paths.get_all, params={"skip": offset}, headers=tenant.headers())
+    assert_validation_error(lists, ["skip"])
+    contacts = await client.get(
+        f"{paths.list(list_id)}/getAllContacts", params={"skip": offset}, headers=tenant.headers()
+    )
+    assert_validation_error(contacts, ["skip"])
+    for body, field in (({"skip": offset}, "skip"), ({"page": offset, "limit": 1000}, "page")):
+        campaigns = await client.post(
+            f"{paths.prefix}/getAllCampaignDetails",
+            json={"type": "voice", **body},
+            headers=tenant.headers(),
+        )
+        assert_validation_error(campaigns, [field])
+
+
+async def test_the_largest_offset_pages_to_nothing(client: AsyncClient, tenant: Tenant) -> None:
+    paths = Paths("v1", tenant.bot)
+    lists = await client.get(paths.get_all, params={"skip": 10**12}, headers=tenant.headers())
+    assert (lists.status_code, lists.json()["data"]) == (200, [])
+    campaigns = await client.post(
+        f"{paths.prefix}/getAllCampaignDetails",
+        json={"type": "voice", "page": 10**9, "limit": 1000},
+        headers=tenant.headers(),
+    )
+    assert campaigns.status_code == 200, campaigns.text
+    assert campaigns.json()["data"]["results"] == []

@@ -10,6 +10,10 @@ from typing import Annotated, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, PlainSerializer
 
+# The largest offset a page may start at: far beyond any real list, and (page - 1) * limit
+# stays a 64-bit integer, which both databases need (a larger one was a 500).
+MAX_SKIP = 10**12
+
 T = TypeVar("T")
 
 

@@ -27,7 +27,7 @@ from pydantic import (
 from contactlists.contacts.phones import is_time_zone
 from contactlists.errors import Problem
 from contactlists.lists.schemas import Description, ListName
-from contactlists.schemas import Timestamp
+from contactlists.schemas import MAX_SKIP, Timestamp
 
 CampaignType = Literal["voice", "sms"]
 Priority = Literal["1", "2", "3", "4", "5"]
@@ -268,8 +268,9 @@ class GetAllCampaigns(_Request):
     """Body of getAllCampaignDetails."""
 
     type: CampaignType
-    skip: Annotated[StrictInt, Field(ge=0)] | None = None
-    page: Annotated[StrictInt, Field(ge=1)] | None = None
+    # Bounded so that (page - 1) * limit stays a 64-bit integer, which both databases need.
+    skip: Annotated[StrictInt, Field(ge=0, le=MAX_SKIP)] | None = None
+    page: Annotated[StrictInt, Field(ge=1, le=MAX_SKIP // GET_ALL_MAX_LIMIT)] | None = None
     limit: Annotated[
         Annotated[StrictInt, Field(ge=1, le=GET_ALL_MAX_LIMIT)] | None,
         BeforeValidator(_empty_as_absent),

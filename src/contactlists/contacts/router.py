@@ -22,7 +22,7 @@ from contactlists.contacts.schemas import (
 )
 from contactlists.deps import SessionDep, SettingsDep
 from contactlists.lists.router import ListId
-from contactlists.schemas import Success
+from contactlists.schemas import MAX_SKIP, Success
 from contactlists.wire import PathFamily, body_openapi, json_body
 
 ADD_CONTACTS_PATH = "/api/1.1/public/{bot}/campaign/contactList/addContacts"
@@ -66,7 +66,7 @@ def build_router(family: PathFamily) -> APIRouter:
         caller: ReadCaller,
         list_id: ListId,
         session: SessionDep,
-        skip: Annotated[int, Query(ge=0, description="Contacts to skip.")] = 0,
+        skip: Annotated[int, Query(ge=0, le=MAX_SKIP, description="Contacts to skip.")] = 0,
         limit: Annotated[int, Query(ge=1, le=1000, description="Page size.")] = 50,
         cursor: Annotated[
             str | None,

@@ -21,7 +21,7 @@ from contactlists.lists.schemas import (
     V2ContactListSummary,
     V2UpdateResult,
 )
-from contactlists.schemas import Success
+from contactlists.schemas import MAX_SKIP, Success
 from contactlists.wire import PathFamily, Shape, body_openapi, json_body
 
 ListId = Annotated[str, Path(description="The contact list id, `cl-…`.")]
@@ -62,7 +62,9 @@ def build_router(family: PathFamily) -> APIRouter:
         type: Annotated[
             ListType | None, Query(description="Only lists of this type; default: all but dnc.")
         ] = None,
-        skip: Annotated[int, Query(ge=0, description="Lists to skip (extension).")] = 0,
+        skip: Annotated[
+            int, Query(ge=0, le=MAX_SKIP, description="Lists to skip (extension).")
+        ] = 0,
         limit: Annotated[
             int | None, Query(ge=1, le=1000, description="Page size; default: every list.")
         ] = None,
