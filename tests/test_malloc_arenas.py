@@ -21,7 +21,7 @@ pytestmark = pytest.mark.skipif(
 # malloc_info's XML (one <heap> per arena).
 COUNT_ARENAS = r"""
 import ctypes, ctypes.util, re, sys, tempfile, threading
-from contactlists.cli._memory import limit_malloc_arenas
+from contactlists.memory import limit_malloc_arenas
 capped = limit_malloc_arenas() if sys.argv[1] == "cap" else False
 libc = ctypes.CDLL(ctypes.util.find_library("c"))
 libc.malloc.restype = ctypes.c_void_p
@@ -87,3 +87,43 @@ def test_serve_and_worker_cap_the_arenas_before_anything_else(
     monkeypatch.setattr(f"{command.__module__}.limit_malloc_arenas", cap)
     with pytest.raises(Capped):
         command()  # type: ignore[operator]
+
+
+# Fills an arena with 64 KiB blocks from a thread, frees all but every 64th (so the arena
+# cannot shrink from its top by itself), then reads the resident size before and after
+# release_free_memory.
+FRAGMENT_AND_TRIM = r"""
+import ctypes, ctypes.util, threading
+from pathlib import Path
+from contactlists.memory import release_free_memory
+libc = ctypes.CDLL(ctypes.util.find_library("c"))
+libc.malloc.restype = ctypes.c_void_p
+libc.free.argtypes = [ctypes.c_void_p]
+def rss_kib():
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+def churn():
+    blocks = [libc.malloc(65536) for _ in range(4096)]  # 256 MiB
+    for block in blocks:
+        ctypes.memset(block, 1, 65536)
+    for index, block in enumerate(blocks):
+        if index % 64:
+            libc.free(block)
+thread = threading.Thread(target=churn)
+thread.start()
+thread.join()
+before = rss_kib()
+released = release_free_memory()
+print(released, before, rss_kib())
+"""
+
+
+def test_release_free_memory_returns_an_arenas_free_pages_to_the_system() -> None:
+    out = subprocess.run(
+        [sys.executable, "-c", FRAGMENT_AND_TRIM], capture_output=True, text=True, check=True
+    ).stdout.split()
+    released, before, after = out[0], int(out[1]), int(out[2])
+    assert released == "True"
+    # 252 of the 256 MiB were freed: most of it must leave the process.
+    assert before - after > 200 * 1024, (before, after)

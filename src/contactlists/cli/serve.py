@@ -13,7 +13,7 @@ from contactlists.app import create_app
 from contactlists.apps import service as apps
 from contactlists.apps.models import App
 from contactlists.cli._common import DatabaseOption, in_transaction, settings_for
-from contactlists.cli._memory import limit_malloc_arenas
+from contactlists.memory import limit_malloc_arenas
 from contactlists.tokens import mint_token
 
 DEV_BOT = "st-00000000-0000-4000-8000-000000000000"

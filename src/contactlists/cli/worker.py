@@ -20,12 +20,12 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from contactlists.cli._common import DatabaseOption, fail, settings_for
-from contactlists.cli._memory import limit_malloc_arenas
 from contactlists.config import Settings
 from contactlists.db import migrate
 from contactlists.db.engine import create_engine, create_sessionmaker
 from contactlists.jobs.registry import HANDLERS
 from contactlists.jobs.worker import WorkerPool
+from contactlists.memory import limit_malloc_arenas
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
