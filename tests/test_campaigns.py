@@ -12,9 +12,12 @@ import re
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from httpx import AsyncClient
+from sqlalchemy import update
 
 from contactlists.apps import service as apps
+from contactlists.lists.models import ContactList
 from tests.support.campaigns import (
     DEFAULT_DNC,
     FULL_KEYS,
@@ -530,9 +533,16 @@ async def test_concurrent_first_uses_make_one_default_dnc(
 
 
 async def test_a_call_list_holding_the_default_name_is_left_alone(
-    client: AsyncClient, tenant: Tenant
+    app: FastAPI, client: AsyncClient, tenant: Tenant
 ) -> None:
-    squatter = await create_list(client, tenant, DEFAULT_DNC)
+    # The name is reserved now (tests/test_list_in_use.py), but a list made before may hold it.
+    squatter = await create_list(client, tenant, "Squatter")
+    async with app.state.sessionmaker() as session, session.begin():
+        await session.execute(
+            update(ContactList)
+            .where(ContactList.account_id == tenant.account_id, ContactList.id == squatter["_id"])
+            .values(name=DEFAULT_DNC, lname=DEFAULT_DNC.casefold())
+        )
     await create_list(client, tenant, "Calls")
 
     response = await post_campaign(
