@@ -33,6 +33,17 @@ def _live(account_id: str, bot_id: str, list_id: str) -> list[ColumnElement[bool
     ]
 
 
+async def _one_unless_name_taken(session: AsyncSession, statement: Any) -> ContactList | None:
+    """The one list a conditional ``UPDATE … RETURNING`` changed, or None if none matched.
+
+    Raises NameTaken when the change would give a live list a name another live list has.
+    """
+    try:
+        return (await session.scalars(statement)).one_or_none()
+    except IntegrityError:
+        raise NameTaken() from None
+
+
 async def insert(session: AsyncSession, contact_list: ContactList) -> None:
     session.add(contact_list)
     try:
@@ -113,10 +124,7 @@ async def update_live(
         .returning(ContactList)
         .execution_options(synchronize_session=False, populate_existing=True)
     )
-    try:
-        return (await session.scalars(statement)).one_or_none()
-    except IntegrityError:
-        raise NameTaken() from None
+    return await _one_unless_name_taken(session, statement)
 
 
 async def find_live_by_name(
@@ -234,10 +242,7 @@ async def restore(
         .returning(ContactList)
         .execution_options(synchronize_session=False, populate_existing=True)
     )
-    try:
-        return (await session.scalars(statement)).one_or_none()
-    except IntegrityError:
-        raise NameTaken() from None
+    return await _one_unless_name_taken(session, statement)
 
 
 async def campaigns_using(
