@@ -8,7 +8,7 @@ from typing import Any
 
 from httpx import AsyncClient, Response
 
-from tests.support.paths import V1_PREFIX, V2_PREFIX
+from tests.support.paths import V1_PREFIX, V2_PREFIX, Paths
 from tests.support.tenants import Tenant
 
 DEFAULT_DNC = "Default Global DNC"
@@ -48,7 +48,7 @@ class CampaignPaths:
 
     @property
     def prefix(self) -> str:
-        return (V1_PREFIX if self.family == "v1" else V2_PREFIX).format(bot=self.bot)
+        return Paths(self.family, self.bot).prefix
 
     @property
     def get_all(self) -> str:
