@@ -1,0 +1,90 @@
+"""The Python SDK of contactlists (and of Kore.ai's contact-list API, whose paths it uses).
+
+    from contactlists.client import Client
+
+    with Client("http://127.0.0.1:8000", bot="st-…", client_id="cs-…", client_secret="…") as api:
+        created = api.lists.create("Spring renewals")
+        accepted = api.contacts.upload(created.id, "contacts.csv")
+        job = api.jobs.wait(accepted.jobId)
+
+``AsyncClient`` offers the same methods as coroutines. Answers are the service's own wire
+models (pydantic); importing this package loads neither SQLAlchemy nor FastAPI.
+"""
+
+from __future__ import annotations
+
+from contactlists.campaigns.schemas import CampaignOut as Campaign
+from contactlists.campaigns.schemas import (
+    CampaignPage,
+    SmsCampaignBody,
+    TriggerResult,
+    VoiceCampaignBody,
+)
+from contactlists.campaigns.schemas import CampaignStatusOut as CampaignStatus
+from contactlists.client._async import AsyncClient
+from contactlists.client._errors import (
+    APIConnectionError,
+    APIError,
+    APITimeoutError,
+    ContactListsClientError,
+    DuplicateNameError,
+    ForbiddenError,
+    InternalServerError,
+    InvalidCredentialsError,
+    InvalidStateError,
+    ListInUseError,
+    MethodNotAllowedError,
+    NotFoundError,
+    PayloadTooLargeError,
+    RateLimitedError,
+    UnsupportedMediaTypeError,
+    ValidationFailedError,
+    WaitTimeout,
+)
+from contactlists.client._retry import RetryPolicy
+from contactlists.client._sync import Client
+from contactlists.contacts.schemas import ContactOut as Contact
+from contactlists.contacts.schemas import ContactsDeleted, ContactsPage, JobAccepted
+from contactlists.jobs.schemas import JobOut as Job
+from contactlists.jobs.schemas import RowErrorOut as RowError
+from contactlists.lists.schemas import V2ContactList as ContactList
+from contactlists.lists.schemas import V2ContactListSummary as ContactListSummary
+from contactlists.lists.schemas import V2UpdateResult as ContactListUpdate
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APITimeoutError",
+    "AsyncClient",
+    "Campaign",
+    "CampaignPage",
+    "CampaignStatus",
+    "Client",
+    "Contact",
+    "ContactList",
+    "ContactListSummary",
+    "ContactListUpdate",
+    "ContactListsClientError",
+    "ContactsDeleted",
+    "ContactsPage",
+    "DuplicateNameError",
+    "ForbiddenError",
+    "InternalServerError",
+    "InvalidCredentialsError",
+    "InvalidStateError",
+    "Job",
+    "JobAccepted",
+    "ListInUseError",
+    "MethodNotAllowedError",
+    "NotFoundError",
+    "PayloadTooLargeError",
+    "RateLimitedError",
+    "RetryPolicy",
+    "RowError",
+    "SmsCampaignBody",
+    "TriggerResult",
+    "UnsupportedMediaTypeError",
+    "ValidationFailedError",
+    "VoiceCampaignBody",
+    "WaitTimeout",
+]
