@@ -26,8 +26,8 @@ from contactlists.db import migrate
 from tests.support import databases
 from tests.support.tenants import Tenant, TenantFactory
 
-# Fixtures for tests of background work in real processes: `own`, `started`.
-pytest_plugins = ["tests.support.durable"]
+# Fixtures of real processes: `own`, `started` (background work), `live` (SDK and CLI).
+pytest_plugins = ["tests.support.durable", "tests.support.live"]
 
 BACKENDS = ["sqlite", "postgresql"]
 
