@@ -17,10 +17,13 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient
+from sqlalchemy import delete as sql_delete
 from sqlalchemy import func, select
+from sqlalchemy import update as sql_update
 
 from contactlists.config import Settings
 from contactlists.contacts.models import Contact
+from contactlists.db import migrate
 from contactlists.jobs.models import PURGE_LIST, Job
 from contactlists.jobs.registry import HANDLERS
 from contactlists.jobs.worker import WorkerPool
@@ -364,3 +367,36 @@ async def test_deleting_a_list_while_its_import_runs_leaves_none_of_its_contacts
     await run_jobs()
     assert await contact_rows(app, tenant.account_id, list_id) == 0
     assert not await list_row_exists(app, tenant.account_id, list_id)
+
+
+async def test_upgrading_queues_the_purge_of_lists_deleted_before_the_trash(
+    own: OwnDatabase,
+) -> None:
+    app = own.app
+    tenant = await own.tenants.create()
+    kept = await list_with_contacts(own.client, tenant, own.run_jobs, "Kept", 3)
+    old = await list_with_contacts(own.client, tenant, own.run_jobs, "Deleted long ago", 5)
+    assert (await delete_list(own.client, tenant, old["_id"])).status_code == 200
+    # As a list deleted before migration 0003 left it: past its trash period, no purge queued.
+    async with sessions(app)() as session, session.begin():
+        await session.execute(sql_delete(Job).where(Job.list_id == old["_id"]))
+        await session.execute(
+            sql_update(ContactList)
+            .where(ContactList.id == old["_id"])
+            .values(purge_after=ContactList.deleted_at)
+        )
+
+    await asyncio.to_thread(migrate.downgrade, own.url, "0003_campaigns_and_trash")
+    await asyncio.to_thread(migrate.upgrade, own.url)
+    queued = await purge_jobs(app, tenant.account_id, old["_id"])
+    assert [(j.state, j.list_id) for j in queued] == [("queued", old["_id"])]
+    assert await purge_jobs(app, tenant.account_id, kept["_id"]) == []
+    # A purge already waiting is not queued twice.
+    await asyncio.to_thread(migrate.downgrade, own.url, "0003_campaigns_and_trash")
+    await asyncio.to_thread(migrate.upgrade, own.url)
+    assert len(await purge_jobs(app, tenant.account_id, old["_id"])) == 1
+
+    await own.run_jobs()
+    assert await contact_rows(app, tenant.account_id, old["_id"]) == 0
+    assert not await list_row_exists(app, tenant.account_id, old["_id"])
+    assert await contact_rows(app, tenant.account_id, kept["_id"]) == 3

@@ -57,6 +57,6 @@ class ContactList(Base):
             postgresql_where=text("deleted_at IS NULL"),
         ),
         Index("ix_contact_list_recent", "account_id", "bot_id", "updated_at"),
-        # The trash sweep looks for deleted lists whose time is up.
+        # Deleted lists by the end of their trash period.
         Index("ix_contact_list_purge", "purge_after"),
     )

@@ -22,7 +22,7 @@ def upgrade() -> None:
     with op.batch_alter_table("contact_list") as batch:
         batch.add_column(sa.Column("purge_after", UtcDateTime(), nullable=True))
     # Lists deleted before the trash existed are past their trash period: restore refuses them.
-    # No purge job is queued for them here, so their contacts stay until one is (see issue note).
+    # No purge job is queued for them here; migration 0004 queues one.
     op.execute("UPDATE contact_list SET purge_after = deleted_at WHERE deleted_at IS NOT NULL")
     op.create_index("ix_contact_list_purge", "contact_list", ["purge_after"])
 
