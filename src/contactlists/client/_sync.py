@@ -29,6 +29,7 @@ from contactlists.client._transport import (
     UploadProgress,
     UploadSource,
     connection,
+    connection_error,
     read_answer,
     request_kwargs,
     upload_file,
@@ -140,15 +141,20 @@ class Client:
         """Stream the answer of a GET into ``sink``; retried only before its body starts."""
         attempts = Attempts(call, self._retry)
         while True:
+            received = False
             try:
                 with self._http.stream(**request_kwargs(call, self._connection)) as response:
                     if response.is_success:
                         for chunk in response.iter_bytes():
+                            received = True
                             sink(chunk)
                         return
                     response.read()
                     delay = attempts.after_answer(response)
             except httpx.TransportError as failure:
+                if received:
+                    # Part of the body is already with the caller: starting again would repeat it.
+                    raise connection_error(call, failure, attempts.made) from failure
                 delay = attempts.after_failure(failure)
             time.sleep(delay)
 
