@@ -26,16 +26,19 @@ class JobAccepted(BaseModel):
 
 
 class ContactOut(BaseModel):
+    """A contact. The service always sends every key; Kore.ai's pages show only `_id`,
+    `phoneNumber` and the timestamps, so the others default for the SDK's sake."""
+
     model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
 
     id: str = Field(alias="_id")
     phoneNumber: str
-    firstName: str | None
-    lastName: str | None
-    timeZone: str | None
-    uniqueId: str | None
-    contactPriority: str | None
-    fields: dict[str, str]
+    firstName: str | None = None
+    lastName: str | None = None
+    timeZone: str | None = None
+    uniqueId: str | None = None
+    contactPriority: str | None = None
+    fields: dict[str, str] = Field(default_factory=dict)
     createdAt: Timestamp
     updatedAt: Timestamp
 
@@ -80,4 +83,5 @@ class ContactsPage(BaseModel):
     hasMore: bool
     totalPages: int
     totalResults: int
-    nextCursor: str | None
+    # Ours (extension): absent from Kore.ai's pages.
+    nextCursor: str | None = None

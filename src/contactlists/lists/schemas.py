@@ -192,7 +192,8 @@ class V2ContactList(_Wire):
     createdAt: Timestamp
     updatedAt: Timestamp
     allowDuplicates: bool
-    defaultRegion: str
+    # Ours (extension): the service always sends it, Kore.ai never does.
+    defaultRegion: str | None = None
 
 
 class V1ContactListSummary(_Wire):
