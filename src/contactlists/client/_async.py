@@ -25,6 +25,7 @@ from contactlists.client._retry import RetryPolicy
 from contactlists.client._rows import RecordCounter
 from contactlists.client._transport import (
     DEFAULT_TIMEOUT,
+    NO_RETRIES,
     Attempts,
     Connection,
     UploadProgress,
@@ -120,13 +121,14 @@ class AsyncClient:
         fields: dict[str, str],
         progress: UploadProgress | None,
     ) -> T:
-        attempts = Attempts(call, self._retry)
-        with upload_file(source, file_name, progress) as (name, file):
+        with upload_file(source, file_name, progress) as part:
+            # A stream read once (a pipe) cannot be sent again, whatever the answer.
+            attempts = Attempts(call, self._retry if part.rewindable else NO_RETRIES)
             while True:
                 try:
                     response = await self._http.post(
                         call.url(self.bot),
-                        files={"file": (name, file, "text/csv")},
+                        files={"file": (part.name, part.file, "text/csv")},
                         data=fields,
                         headers=self._connection.headers(),
                     )

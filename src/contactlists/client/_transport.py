@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import stat
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -31,6 +32,8 @@ DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 USER_AGENT = f"contactlists-python/{__version__}"
 # A file to upload: a path, bytes, or an open binary file.
 UploadSource = str | os.PathLike[str] | bytes | IO[bytes]
+NO_RETRIES = RetryPolicy(max_retries=0)
+DEFAULT_FILE_NAME = "contacts.csv"
 # Called with (bytes sent, total bytes or None) as an upload goes out.
 UploadProgress = Callable[[int, int | None], None]
 
@@ -143,10 +146,10 @@ def read_answer(call: Call[T], response: httpx.Response) -> T:
 class ProgressReader:
     """A binary file that reports how much of it was read: an upload's progress."""
 
-    def __init__(self, file: IO[bytes], report: UploadProgress) -> None:
+    def __init__(self, file: IO[bytes], report: UploadProgress, total: int | None) -> None:
         self._file = file
         self._report = report
-        self._total = _size_of(file)
+        self._total = total
 
     def read(self, size: int = -1) -> bytes:
         chunk = self._file.read(size)
@@ -163,12 +166,47 @@ class ProgressReader:
         return self._file.fileno()
 
 
-def _size_of(file: IO[bytes]) -> int | None:
+class StreamReader:
+    """A file that can be read only once, to its end: a pipe, a socket, standard input.
+
+    It offers nothing but ``read``, so httpx sends it chunked: for a pipe, ``fstat`` gives a
+    size of 0, and a Content-Length from it would cut the upload short.
+    """
+
+    def __init__(self, file: IO[bytes], report: UploadProgress | None) -> None:
+        self._file = file
+        self._report = report
+        self._sent = 0
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self._file.read(size)
+        self._sent += len(chunk)
+        if self._report:
+            self._report(self._sent, None)
+        return chunk
+
+
+@dataclass(frozen=True)
+class UploadPart:
+    """The multipart file part of an upload; ``rewindable`` when it can be sent again."""
+
+    name: str
+    file: Any
+    rewindable: bool
+
+
+def _measure(file: IO[bytes]) -> int | None:
+    """The size of a file that can be read again from its start, else None."""
     try:
-        return os.fstat(file.fileno()).st_size
+        mode = os.fstat(file.fileno()).st_mode
     except (AttributeError, OSError, ValueError):
         pass
+    else:
+        if not stat.S_ISREG(mode):
+            return None
     try:
+        if not file.seekable():
+            return None
         here = file.tell()
         size = file.seek(0, os.SEEK_END)
         file.seek(here)
@@ -180,19 +218,27 @@ def _size_of(file: IO[bytes]) -> int | None:
 @contextmanager
 def upload_file(
     source: UploadSource, file_name: str | None, progress: UploadProgress | None
-) -> Iterator[tuple[str, Any]]:
-    """(file name, file object) for a multipart part; a path is opened and closed here."""
+) -> Iterator[UploadPart]:
+    """The file part for an upload; a path is opened and closed here."""
     if isinstance(source, bytes):
         with io.BytesIO(source) as buffer:
-            yield file_name or "contacts.csv", _reporting(buffer, progress)
+            yield _part(file_name or DEFAULT_FILE_NAME, buffer, progress)
     elif isinstance(source, str | os.PathLike):
         path = Path(source)
         with path.open("rb") as opened:
-            yield file_name or path.name, _reporting(opened, progress)
+            yield _part(file_name or path.name, opened, progress)
     else:
-        name = file_name or Path(str(getattr(source, "name", "contacts.csv"))).name
-        yield name, _reporting(source, progress)
+        named = getattr(source, "name", None)
+        # A file opened from a descriptor is named by its number, standard input "<stdin>":
+        # neither names a file for the service.
+        real = isinstance(named, str) and named and not named.startswith("<")
+        usable = Path(str(named)).name if real else DEFAULT_FILE_NAME
+        yield _part(file_name or usable, source, progress)
 
 
-def _reporting(file: IO[bytes], progress: UploadProgress | None) -> Any:
-    return ProgressReader(file, progress) if progress else file
+def _part(name: str, file: IO[bytes], progress: UploadProgress | None) -> UploadPart:
+    size = _measure(file)
+    if size is None:
+        return UploadPart(name, StreamReader(file, progress), rewindable=False)
+    reader = ProgressReader(file, progress, size) if progress else file
+    return UploadPart(name, reader, rewindable=True)
