@@ -99,6 +99,7 @@ def test_requests_carry_the_raw_jwt_in_auth_and_the_account_when_given() -> None
         assert claims(token)["appId"] == CLIENT_ID
         assert claims(token)["sub"] == "u-me"
         assert request.headers["accountId"] == "a" * 24
+        assert request.headers["iid"] == BOT
         assert "authorization" not in request.headers
         assert request.headers["user-agent"].startswith("contactlists-python/")
         assert request.url.path == f"/campaign/api/v2/public/{BOT}/campaign/contactList/{LIST_ID}"

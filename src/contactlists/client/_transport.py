@@ -48,7 +48,9 @@ class Connection:
     account_id: str | None = None
 
     def headers(self) -> dict[str, str]:
-        headers = {"auth": self.tokens.token(), "user-agent": USER_AGENT}
+        # Kore.ai's current pages require `iid` (the bot) on every call; this service checks it
+        # against the path when present.
+        headers = {"auth": self.tokens.token(), "iid": self.bot, "user-agent": USER_AGENT}
         if self.account_id:
             headers["accountId"] = self.account_id
         return headers
