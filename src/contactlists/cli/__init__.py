@@ -1,7 +1,10 @@
-"""The ``contactlists`` command: operating the service (serve, worker, db, apps, token).
+"""The ``contactlists`` command.
 
-Every command's module is imported only when that command runs (or ``--help`` lists it), so
-a command that needs no database does not pay for loading SQLAlchemy and FastAPI.
+Operator commands (serve, worker, db, apps, token) work on the database; user commands
+(lists, contacts, jobs, campaigns) call a running service through the SDK. Every command's
+module is imported only when that command runs (or ``--help`` lists it), so ``contactlists
+lists ls`` never loads SQLAlchemy or FastAPI, and importing ``contactlists.cli.lists`` loads
+nothing of the server either.
 """
 
 from __future__ import annotations
@@ -19,6 +22,10 @@ Command = Any
 # Name -> (module, attribute): a Typer app (a group of commands) or a command function.
 # The order is the order of `contactlists --help`.
 COMMANDS: dict[str, tuple[str, str]] = {
+    "lists": ("contactlists.cli.lists", "app"),
+    "contacts": ("contactlists.cli.contacts", "app"),
+    "jobs": ("contactlists.cli.jobs", "app"),
+    "campaigns": ("contactlists.cli.campaigns", "app"),
     "serve": ("contactlists.cli.serve", "serve"),
     "worker": ("contactlists.cli.worker", "worker"),
     "db": ("contactlists.cli.db", "app"),
@@ -83,7 +90,11 @@ app = typer.Typer(
 )
 
 
-@app.callback(help="Contact lists for contact-center campaigns, wire-compatible with Kore.ai.")
+@app.callback(
+    help="Contact lists for contact-center campaigns, wire-compatible with Kore.ai.\n\n"
+    "User commands (lists, contacts, jobs, campaigns) call a running service; operator "
+    "commands (serve, worker, db, apps, token) work on its database."
+)
 def _root() -> None:
     pass
 
