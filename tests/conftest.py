@@ -26,8 +26,8 @@ from contactlists.db import migrate
 from tests.support import databases
 from tests.support.tenants import Tenant, TenantFactory
 
-# Fixtures of real processes: `own`, `started` (background work), `live` (SDK and CLI).
-pytest_plugins = ["tests.support.durable", "tests.support.live"]
+# Fixtures of real processes: `own`, `started` (background work), `live` (SDK and CLI), `cli`.
+pytest_plugins = ["tests.support.durable", "tests.support.live", "tests.support.cli"]
 
 BACKENDS = ["sqlite", "postgresql"]
 
