@@ -252,7 +252,7 @@ def test_list_follows_the_cursor_over_every_page(live: LiveService) -> None:
     assert [c.phoneNumber for c in contacts] == [phone(n) for n in range(230)]
     assert len({c.id for c in contacts}) == 230
     assert len(requested) == 3
-    assert requested[0] == {"limit": 100, "cursor": None}
+    assert requested[0] == {"limit": 100, "skip": None}
     assert all(options["cursor"] for options in requested[1:])
     assert requested[1]["cursor"] != requested[2]["cursor"]
 

@@ -146,17 +146,63 @@ def test_an_error_page_without_an_envelope_is_a_plain_api_error_with_its_status(
     assert type(error) is APIError
     assert error.status_code == 502
     assert error.errors == []
-    assert error.message == "HTTP 502: <html>"
+    assert error.message == "HTTP 502: Bad Gateway"
     assert error.request_id is None
 
 
-def test_json_that_is_not_the_envelope_is_a_plain_api_error() -> None:
+def test_json_that_is_not_the_envelope_is_classed_by_its_status() -> None:
     fake = Recorder([httpx.Response(400, json={"detail": "nope"})])
-    with fake.client() as api, pytest.raises(APIError) as raised:
+    with fake.client() as api, pytest.raises(ValidationFailedError) as raised:
         api.lists.create("Elsewhere")
-    assert type(raised.value) is APIError
     assert raised.value.status_code == 400
+    assert raised.value.errors == []
     assert "nope" in raised.value.message
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "expected", "message"),
+    [
+        (
+            401,
+            {"errors": [{"msg": "Invalid SDK credentials", "code": 4002}]},
+            InvalidCredentialsError,
+            "Invalid SDK credentials",
+        ),
+        (
+            400,
+            {"errors": [{"msg": "Invalid StreamId", "code": 400}]},
+            ValidationFailedError,
+            "Invalid StreamId",
+        ),
+        (
+            405,
+            {"errors": [{"msg": "Method Not Allowed", "code": 405}]},
+            MethodNotAllowedError,
+            "Method Not Allowed",
+        ),
+        (
+            404,
+            {"status": "failure", "message": "Contact list not found"},
+            NotFoundError,
+            "Contact list not found",
+        ),
+        (
+            409,
+            {"status": "failure", "message": "Name already exists"},
+            APIError,
+            "Name already exists",
+        ),
+    ],
+)
+def test_kore_ai_error_bodies_are_classed_by_status_and_keep_their_message(
+    status: int, body: dict[str, object], expected: type[APIError], message: str
+) -> None:
+    """Kore.ai's platform errors carry no reason (reference/kore-docs-notes.md §2)."""
+    fake = Recorder([httpx.Response(status, json=body)])
+    with fake.client() as api, pytest.raises(APIError) as raised:
+        api.lists.create("On Kore.ai")
+    assert type(raised.value) is expected
+    assert raised.value.message == f"HTTP {status}: {message}"
 
 
 def test_an_empty_error_answer_is_named_by_its_status() -> None:

@@ -45,15 +45,14 @@ KORE_V2_LIST = {
     "updatedAt": "2025-06-26T12:32:02.735Z",
     "allowDuplicates": True,
 }
+KORE_CONTACT = {
+    "_id": "cc-0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0",
+    "createdAt": "2025-06-26T12:40:00.000Z",
+    "updatedAt": "2025-06-26T12:40:00.000Z",
+    "phoneNumber": "+12125550100",
+}
 KORE_CONTACTS_PAGE = {
-    "results": [
-        {
-            "_id": "cc-0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0",
-            "createdAt": "2025-06-26T12:40:00.000Z",
-            "updatedAt": "2025-06-26T12:40:00.000Z",
-            "phoneNumber": "+12125550100",
-        }
-    ],
+    "results": [KORE_CONTACT],
     "skip": 0,
     "limit": 50,
     "hasMore": False,
@@ -93,3 +92,31 @@ def test_a_kore_contacts_page_with_only_the_documented_keys_is_read() -> None:
     assert [c.phoneNumber for c in contacts] == ["+12125550100"]
     assert contacts[0].firstName is None
     assert contacts[0].fields == {}
+
+
+def test_contacts_of_a_server_that_gives_no_cursor_are_paged_by_offset() -> None:
+    """Kore.ai's pages have `hasMore` but no `nextCursor`: the iterator goes on by `skip`."""
+    numbers = [f"+1212555{n:04d}" for n in range(5)]
+    skips: list[str | None] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        skips.append(request.url.params.get("skip"))
+        skip = int(request.url.params.get("skip", "0"))
+        limit = int(request.url.params["limit"])
+        shown = numbers[skip : skip + limit]
+        page = {
+            **KORE_CONTACTS_PAGE,
+            "results": [{**KORE_CONTACT, "_id": f"cc-{n}", "phoneNumber": n} for n in shown],
+            "skip": skip,
+            "limit": limit,
+            "hasMore": skip + limit < len(numbers),
+            "totalResults": len(numbers),
+        }
+        return httpx.Response(200, json={"status": "success", "message": "", "data": page})
+
+    transport = httpx.MockTransport(answer)
+    with Client("https://platform.kore.ai", bot=BOT, token="t", transport=transport) as api:
+        contacts = list(api.contacts.list(LIST_ID, page_size=2))
+
+    assert [c.phoneNumber for c in contacts] == numbers
+    assert skips == [None, "2", "4"]

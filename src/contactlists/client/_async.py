@@ -278,15 +278,14 @@ class Contacts(_Resource):
         )
 
     async def list(self, list_id: str, *, page_size: int = 1000) -> AsyncIterator[ContactOut]:
-        """Every contact of a list in insertion order, fetched a page at a time by cursor."""
-        cursor: str | None = None
+        """Every contact of a list in insertion order, fetched a page at a time (by cursor)."""
+        paging = calls.ContactPaging(page_size)
         while True:
-            page = await self.page(list_id, limit=page_size, cursor=cursor)
+            page = await self.page(list_id, **paging.arguments())
             for contact in page.results:
                 yield contact
-            if not page.hasMore or page.nextCursor is None:
+            if not paging.advance(page):
                 return
-            cursor = page.nextCursor
 
     async def export(
         self,

@@ -186,6 +186,32 @@ def contacts_page(
     )
 
 
+@dataclass
+class ContactPaging:
+    """Where the next page of a list's contacts starts, for iterating over all of them.
+
+    After the cursor the service gave; from a server that gives none (Kore.ai), at the
+    offset reached so far.
+    """
+
+    page_size: int
+    cursor: str | None = None
+    offset: int = 0
+
+    def arguments(self) -> dict[str, Any]:
+        if self.cursor is not None:
+            return {"limit": self.page_size, "cursor": self.cursor}
+        return {"limit": self.page_size, "skip": self.offset or None}
+
+    def advance(self, page: ContactsPage) -> bool:
+        """Take in a page; whether another follows."""
+        if not page.hasMore or not page.results:
+            return False
+        self.offset += len(page.results)
+        self.cursor = page.nextCursor
+        return True
+
+
 def contact_path(list_id: str, contact_id: str) -> str:
     return f"/contactList/{segment(list_id)}/contacts/{segment(contact_id)}"
 

@@ -166,15 +166,30 @@ ERROR_CLASSES: dict[Reason, type[APIError]] = {
 }
 
 
+# Classes for answers without our envelope (Kore.ai's own `{"errors": [{"msg", "code"}]}`, a
+# proxy's page), by status. 409 is left out: it is a taken name, a list in use or a campaign
+# transition, which only the envelope's reason tells apart.
+STATUS_CLASSES: dict[int, type[APIError]] = {
+    400: ValidationFailedError,
+    401: InvalidCredentialsError,
+    403: ForbiddenError,
+    404: NotFoundError,
+    405: MethodNotAllowedError,
+    413: PayloadTooLargeError,
+    415: UnsupportedMediaTypeError,
+    429: RateLimitedError,
+    500: InternalServerError,
+}
+
+
 def error_from_response(response: httpx.Response) -> APIError:
-    """The exception for an error answer, read from its envelope when it has one."""
+    """The exception for an error answer: by its envelope's reason, else by its status."""
     request_id = response.headers.get("x-request-id")
     envelope = _envelope(response)
     if envelope is None or not envelope.errors:
-        text = response.text.strip().splitlines()[0][:200] if response.text.strip() else ""
-        message = text or response.reason_phrase or "error"
-        return APIError(
-            f"HTTP {response.status_code}: {message}",
+        error_class = STATUS_CLASSES.get(response.status_code, APIError)
+        return error_class(
+            f"HTTP {response.status_code}: {_foreign_message(response)}",
             status_code=response.status_code,
             request_id=request_id,
             response=response,
@@ -187,6 +202,27 @@ def error_from_response(response: httpx.Response) -> APIError:
         request_id=request_id,
         response=response,
     )
+
+
+def _foreign_message(response: httpx.Response) -> str:
+    """One line from an error body that is not our envelope."""
+    fallback = response.reason_phrase or "error"
+    if "html" in response.headers.get("content-type", ""):
+        return fallback  # an error page: its markup says nothing a line could
+    try:
+        body = response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        body = None
+    if isinstance(body, dict):
+        errors = body.get("errors")
+        if isinstance(body.get("message"), str) and body["message"]:
+            return str(body["message"])
+        if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+            msg = errors[0].get("msg")
+            if isinstance(msg, str) and msg:
+                return msg
+    text = response.text.strip()
+    return text.splitlines()[0][:200] if text else fallback
 
 
 def _envelope(response: httpx.Response) -> ErrorEnvelope | None:

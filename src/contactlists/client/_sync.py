@@ -277,14 +277,13 @@ class Contacts(_Resource):
         )
 
     def list(self, list_id: str, *, page_size: int = 1000) -> Iterator[ContactOut]:
-        """Every contact of a list in insertion order, fetched a page at a time by cursor."""
-        cursor: str | None = None
+        """Every contact of a list in insertion order, fetched a page at a time (by cursor)."""
+        paging = calls.ContactPaging(page_size)
         while True:
-            page = self.page(list_id, limit=page_size, cursor=cursor)
+            page = self.page(list_id, **paging.arguments())
             yield from page.results
-            if not page.hasMore or page.nextCursor is None:
+            if not paging.advance(page):
                 return
-            cursor = page.nextCursor
 
     def export(
         self,
