@@ -235,6 +235,12 @@ def test_export_to_a_file_and_to_stdout(cli: Cli, tmp_path: Path) -> None:
     assert to_stdout.stderr == ""
     assert to_stdout.stdout.replace("\r\n", "\n") == text.replace("\r\n", "\n")
 
+    unwritable = tmp_path / "no-such-directory" / "out.csv"
+    refused = cli.fails(1, "contacts", "export", list_id, "--output", str(unwritable))
+    assert only_line(refused.stderr) == (
+        f"error: cannot write {unwritable}: No such file or directory"
+    )
+
     # The export imports back unchanged (its columns are ours).
     copy = new_list(cli, "Copy")
     job = cli.json("contacts", "import", copy, str(output), "--wait")

@@ -16,7 +16,14 @@ import typer
 from rich.table import Table
 
 from contactlists.cli._connection import Session, command
-from contactlists.cli._output import UsageFailure, as_json, cell, id_column, listing
+from contactlists.cli._output import (
+    CommandFailure,
+    UsageFailure,
+    as_json,
+    cell,
+    id_column,
+    listing,
+)
 from contactlists.cli._progress import Meter
 from contactlists.cli.jobs import TimeoutOption, WaitOption, follow, report
 from contactlists.client import Contact, JobAccepted
@@ -289,9 +296,15 @@ def export(
 
 
 def export_to_file(cli: Session, list_id: str, path: Path, meter: Meter) -> int:
+    """Export under a temporary name, renamed to ``path`` only once the export is whole."""
     partial = path.with_name(f".{path.name}.partial")
     try:
-        written = cli.api.contacts.export(list_id, partial, on_progress=meter.update)
+        file = partial.open("wb")
+    except OSError as exc:
+        raise CommandFailure(f"cannot write {path}: {exc.strerror or exc}") from None
+    try:
+        with file:
+            written = cli.api.contacts.export(list_id, file, on_progress=meter.update)
         os.replace(partial, path)
     except BaseException:
         partial.unlink(missing_ok=True)
