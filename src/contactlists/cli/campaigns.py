@@ -203,5 +203,5 @@ def resume(cli: Session, campaign_id: CampaignId) -> None:
 @app.command("stop")
 @command()
 def stop(cli: Session, campaign_id: CampaignId) -> None:
-    """Stop an Active campaign for good (a Paused one is resumed first)."""
+    """Stop an Active campaign for good (a Paused one must be resumed before)."""
     triggered(cli, campaign_id, cli.api.campaigns.stop(campaign_id))
