@@ -32,6 +32,7 @@ from contactlists.client import (
     NotFoundError,
     PayloadTooLargeError,
     RateLimitedError,
+    ServiceUnavailableError,
     UnsupportedMediaTypeError,
     ValidationFailedError,
 )
@@ -75,6 +76,7 @@ EXPECTED = {
     "payload_too_large": (413, PayloadTooLargeError),
     "unsupported_media_type": (415, UnsupportedMediaTypeError),
     "rate_limited": (429, RateLimitedError),
+    "service_unavailable": (503, ServiceUnavailableError),
     "internal_error": (500, InternalServerError),
 }
 

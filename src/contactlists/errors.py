@@ -22,6 +22,7 @@ Reason = Literal[
     "payload_too_large",
     "unsupported_media_type",
     "rate_limited",
+    "service_unavailable",
     "internal_error",
 ]
 
@@ -161,6 +162,29 @@ class UnsupportedMediaType(ContactListsError):
     status_code = 415
     reason = "unsupported_media_type"
     default_message = "The request body must be JSON (Content-Type: application/json)."
+
+
+class RateLimited(ContactListsError):
+    """Over the account's requests per minute (CONTACTLISTS_RATE_LIMIT_PER_MINUTE)."""
+
+    status_code = 429
+    reason = "rate_limited"
+    # Kore.ai's per-minute text; clients may match on it.
+    default_message = (
+        "You've exceeded the per-minute rate limit. Please wait for sometime before retrying."
+    )
+
+    def __init__(self, retry_after_seconds: int, message: str | None = None) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds
+
+
+class ServiceUnavailable(ContactListsError):
+    """The database cannot be reached (or answers too slowly); nothing was changed."""
+
+    status_code = 503
+    reason = "service_unavailable"
+    default_message = "The service is temporarily unavailable; try again shortly."
 
 
 class InternalError(ContactListsError):

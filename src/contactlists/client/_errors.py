@@ -140,6 +140,12 @@ class RateLimitedError(APIError):
         return retry_after_seconds(self.response) if self.response is not None else None
 
 
+class ServiceUnavailableError(APIError):
+    """503: the service cannot reach its database just now; nothing was changed."""
+
+    reason = "service_unavailable"
+
+
 class InternalServerError(APIError):
     """500: the service failed; its log has the details under ``request_id``."""
 
@@ -160,6 +166,7 @@ ERROR_CLASSES: dict[Reason, type[APIError]] = {
         PayloadTooLargeError,
         UnsupportedMediaTypeError,
         RateLimitedError,
+        ServiceUnavailableError,
         InternalServerError,
     )
     if cls.reason is not None
@@ -179,6 +186,7 @@ STATUS_CLASSES: dict[int, type[APIError]] = {
     415: UnsupportedMediaTypeError,
     429: RateLimitedError,
     500: InternalServerError,
+    503: ServiceUnavailableError,
 }
 
 
