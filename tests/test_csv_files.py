@@ -474,7 +474,8 @@ def test_export_header() -> None:
         (["a", "b"], "a,b\r\n"),
         (["a", None, ""], "a,,\r\n"),
         (["a,b", 'say "hi"', "x\ny", "r\rs", " t "], '"a,b","say ""hi""","x\ny","r\rs", t \r\n'),
-        (["=1+2", "ü"], "=1+2,ü\r\n"),
+        (["=1+2", "ü"], "'=1+2,ü\r\n"),
+        (["-", "+14155550100", "+1 (415)"], "'-,+14155550100,'+1 (415)\r\n"),
     ],
 )
 def test_export_line(values: list[str | None], line: str) -> None:

@@ -11,6 +11,10 @@ into memory.
 Cells are returned exactly as written — surrounding whitespace included; trimming and validating
 values is the normaliser's job. Line numbers are physical lines of the file (the header is line 1),
 so that a row error points at the line an editor shows.
+
+Exported cells are neutralised against spreadsheet formulas and uploaded cells restored, header
+included (``formulas``): one leading ``'`` before ``=``, ``+``, ``-``, ``@``, tab or CR is the
+export's, and is dropped on upload.
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from contactlists.imports.formulas import QUOTE, neutralise, neutralise_phone, restore
 
 if TYPE_CHECKING:
     from _csv import Reader
@@ -128,7 +134,8 @@ class _Records:
             start = self.last_line + 1
             self.last_line = self._reader.line_num
             if any(cell and not cell.isspace() for cell in cells):
-                return start, cells
+                # Undo the export's formula neutralisation; only a leading quote can need it.
+                return start, [restore(cell) if cell[:1] == QUOTE else cell for cell in cells]
         return None
 
 
@@ -337,8 +344,23 @@ def export_header(columns: Sequence[str]) -> list[str]:
     return [EXPORT_ONLY_COLUMNS[0], *OUR_FIELDS, *columns, EXPORT_ONLY_COLUMNS[1]]
 
 
+# Where export_header puts phoneNumber (after _id), whose E.164 numbers are not neutralised.
+PHONE_COLUMN = 1 + OUR_FIELDS.index("phoneNumber")
+
+
 def export_line(values: Sequence[str | None]) -> str:
-    """One CSV record, "\\r\\n" included, quoted only where needed; None is an empty cell."""
+    """One record of the export (or its header), "\\r\\n" included, quoted only where needed.
+
+    None is an empty cell. Every cell that a spreadsheet would run as a formula gets a leading
+    ``'`` (``formulas.neutralise``), except an E.164 number in the phoneNumber column.
+    """
+    cells = [_export_cell(position, value) for position, value in enumerate(values)]
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\r\n").writerow(values)
+    csv.writer(buffer, lineterminator="\r\n").writerow(cells)
     return buffer.getvalue()
+
+
+def _export_cell(position: int, value: str | None) -> str | None:
+    if value is None:
+        return None
+    return neutralise_phone(value) if position == PHONE_COLUMN else neutralise(value)

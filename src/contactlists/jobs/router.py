@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from contactlists.auth import ReadCaller, WriteCaller
 from contactlists.deps import SessionDep, SettingsDep
 from contactlists.imports import service as uploads
+from contactlists.imports.formulas import neutralise
 from contactlists.jobs import service
 from contactlists.jobs.models import UPLOAD
 from contactlists.jobs.schemas import JobOut, RowErrorOut
@@ -71,5 +72,8 @@ def _as_csv(errors: list[RowErrorOut]) -> str:
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
     for error in errors:
-        writer.writerow([error.row, error.field, error.code, error.value, error.message])
+        # The field and value are the client's own text: no cell may run as a formula.
+        writer.writerow(
+            [error.row, *map(neutralise, (error.field, error.code, error.value, error.message))]
+        )
     return out.getvalue()
