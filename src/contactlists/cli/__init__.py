@@ -87,6 +87,8 @@ app = typer.Typer(
     cls=LazyGroup,
     no_args_is_help=True,
     add_completion=False,
+    # A traceback must never print local variables: they hold client secrets and tokens.
+    pretty_exceptions_show_locals=False,
 )
 
 

@@ -81,8 +81,9 @@ class ConnectionSettings:
     url: str
     bot: str
     client_id: str | None = None
-    client_secret: str | None = None
-    token: str | None = None
+    # Out of repr: a traceback or a debugging print must not show them.
+    client_secret: str | None = field(default=None, repr=False)
+    token: str | None = field(default=None, repr=False)
     account_id: str | None = None
     profile: str = DEFAULT_PROFILE
     config_path: Path | None = None

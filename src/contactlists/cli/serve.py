@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 import uvicorn
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contactlists.app import create_app
@@ -60,5 +61,7 @@ def serve(
     created = in_transaction(settings.database_url, _bootstrap_dev_app)
     if created is not None:
         _print_dev_app(created, f"http://{host}:{port}")
-    typer.echo(f"serving on http://{host}:{port} (docs at /docs), database {settings.database_url}")
+    # Never the password of a postgresql:// URL: this line ends up in logs.
+    shown = make_url(settings.database_url).render_as_string(hide_password=True)
+    typer.echo(f"serving on http://{host}:{port} (docs at /docs), database {shown}")
     uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level.lower())
