@@ -26,6 +26,8 @@ from contactlists.jobs import router as jobs_router
 from contactlists.jobs.registry import HANDLERS
 from contactlists.jobs.worker import WorkerPool
 from contactlists.lists.router import build_router as build_lists_router
+from contactlists.observability.metrics import METRICS_PATH, Metrics, metrics_endpoint
+from contactlists.observability.middleware import ObservabilityMiddleware
 from contactlists.wire import FAMILIES
 
 DESCRIPTION = """\
@@ -39,13 +41,14 @@ STATIC_DOCS_PATH = "/static/swagger-ui"
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    metrics = Metrics()  # per app: create_app runs many times in one test process
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine(settings.database_url)
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
-        workers = WorkerPool(app.state.sessionmaker, settings, HANDLERS)
+        workers = WorkerPool(app.state.sessionmaker, settings, HANDLERS, metrics=metrics)
         app.state.workers = workers
         workers.start()
         try:
@@ -64,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         responses={"default": {"model": ErrorEnvelope, "description": "Any error."}},
     )
     app.state.settings = settings
+    app.state.metrics = metrics
     install_error_handlers(app)
     app.add_middleware(RequestIdMiddleware)
     for family in FAMILIES:
@@ -77,6 +81,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(contacts_router.build_add_contacts_router())
     _add_operations_routes(app)
     _add_offline_docs(app)
+    # Not in the OpenAPI document: it is for Prometheus, not for API clients.
+    app.add_route(METRICS_PATH, metrics_endpoint, methods=["GET"], include_in_schema=False)
+    # Added last, so it is the outermost of our middlewares: it sees every final status
+    # (keep it last when adding others).
+    app.add_middleware(ObservabilityMiddleware, metrics=metrics, routes=app.routes)
     return app
 
 

@@ -21,6 +21,7 @@ from contactlists.apps import service as apps
 from contactlists.apps.models import App
 from contactlists.deps import SessionDep, SettingsDep
 from contactlists.errors import Forbidden, InvalidCredentials, ValidationFailed
+from contactlists.observability import logs
 
 # Kore.ai bot ids look like st-0603182c-7ffb-53c3-b307-47ca14b9xxxx.
 BOT_ID_PATTERN = re.compile(r"^st-[A-Za-z0-9-]{1,100}$")
@@ -124,6 +125,7 @@ def _caller_dependency(access: Access) -> Any:
     ) -> Caller:
         token = _token_from(auth, authorization)
         app, actor = await verify_token(session, token, leeway=settings.jwt_leeway_seconds)
+        logs.note_caller(app.client_id, app.account_id)  # from here on, log lines name them
         account_id = _account_id_in_request(account_id_header, account_id_query)
         if not BOT_ID_PATTERN.match(bot):
             raise ValidationFailed.field("bot", "The bot id in the path is not a valid bot id.")

@@ -115,8 +115,10 @@ class RequestIdMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = _request_id(scope)
-        scope.setdefault("state", {})["request_id"] = request_id
+        state = scope.setdefault("state", {})
+        # An outer middleware (observability) may have chosen it already, for its log lines.
+        request_id = state.get("request_id") or request_id_of(scope)
+        state["request_id"] = request_id
         started = False
 
         async def send_with_id(message: Message) -> None:
@@ -140,7 +142,8 @@ class RequestIdMiddleware:
             await response(scope, receive, send)
 
 
-def _request_id(scope: Scope) -> str:
+def request_id_of(scope: Scope) -> str:
+    """The client's X-Request-Id when it is safe to echo, else a new one."""
     for key, value in scope.get("headers", []):
         if key == REQUEST_ID_HEADER.encode():
             candidate: str = value.decode("latin-1")

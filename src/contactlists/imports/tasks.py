@@ -197,6 +197,7 @@ async def _store(context: JobContext, results: list[Any], *, cursor: int) -> boo
         if not ended:
             raise JobLost()
         return False
+    context.metrics.contacts_stored(job.kind, outcome.inserted)  # committed: count them
     job.progress_cursor = cursor
     job.processed += len(results)
     return True

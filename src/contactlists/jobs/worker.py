@@ -33,7 +33,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from contactlists.config import Settings
 from contactlists.jobs import repository
-from contactlists.jobs.models import Job
+from contactlists.jobs.models import FINAL_STATES, Job
+from contactlists.observability import logs
+from contactlists.observability.metrics import Metrics
 
 log = logging.getLogger("contactlists.jobs")
 
@@ -55,6 +57,7 @@ class JobContext:
     settings: Settings
     sessionmaker: async_sessionmaker[AsyncSession]
     executor: Executor
+    metrics: Metrics
     # Set by the pool when it stops; the handler then stops at its next checkpoint.
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
     # Set by the heartbeat when the job is no longer this worker's (cancelled or taken over).
@@ -122,10 +125,12 @@ class WorkerPool:
         handlers: dict[str, Handler],
         *,
         count: int | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.settings = settings
         self.handlers = handlers
+        self.metrics = metrics or Metrics()
         self.count = settings.workers if count is None else count
         self.executor = make_executor(settings.normalise_processes)
         self._stop = asyncio.Event()
@@ -175,6 +180,37 @@ class WorkerPool:
         return True
 
     async def _run(self, job: Job, worker: str) -> None:
+        with logs.bound(logs.LogContext(account=job.account_id, job=job.id)):
+            try:
+                await self._attempt(job, worker)
+            finally:
+                await self._count_if_over(job, worker)
+
+    async def _count_if_over(self, job: Job, worker: str) -> None:
+        """Count the job in the metrics if this attempt left it in a final state.
+
+        Whatever the attempt's ending: the handler finished it, or it was cancelled while
+        running (the handler then stopped with JobLost). A job released for another try,
+        or taken over by another worker, is not over yet and is counted where it ends: by the
+        worker that finished it (``locked_by`` stays), or by the one running it when it was
+        cancelled (a cancel clears ``locked_by``).
+        """
+        try:
+            async with self.sessionmaker() as session:
+                ended = await repository.load(session, job.account_id, job.id)
+        except Exception:
+            log.warning("job %s: could not read its final state for the metrics", job.id)
+            return
+        if ended is None or ended.state not in FINAL_STATES:
+            return
+        if ended.locked_by not in (worker, None):
+            return
+        seconds = None
+        if ended.started_at is not None and ended.finished_at is not None:
+            seconds = (ended.finished_at - ended.started_at).total_seconds()
+        self.metrics.job_finished(ended.kind, ended.state, seconds)
+
+    async def _attempt(self, job: Job, worker: str) -> None:
         if job.attempts > self.settings.job_max_attempts:
             await self._finish(job, worker, "failed", f"gave up after {job.attempts - 1} attempts")
             return
@@ -183,7 +219,13 @@ class WorkerPool:
             await self._finish(job, worker, "failed", f"no handler for jobs of kind {job.kind}")
             return
         context = JobContext(
-            job, worker, self.settings, self.sessionmaker, self.executor, stopping=self._stop
+            job,
+            worker,
+            self.settings,
+            self.sessionmaker,
+            self.executor,
+            self.metrics,
+            stopping=self._stop,
         )
         done = asyncio.Event()
         beating = asyncio.create_task(self._heartbeat(context, done))

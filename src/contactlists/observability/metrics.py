@@ -1,0 +1,180 @@
+"""Prometheus metrics: requests, jobs, the job queue and imported contacts.
+
+Each app (and each standalone worker process) has its own :class:`Metrics` and registry,
+never prometheus_client's global one: ``create_app`` runs many times in one test process,
+and the global registry would refuse the second set of collectors.
+
+Counters and histograms are per process (Prometheus sums them across targets). The queue
+gauges are read from the database when ``/metrics`` is scraped, so every process reports the
+same, true figure for the whole deployment: take one of them, do not sum them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.requests import Request
+from starlette.responses import Response
+
+from contactlists.db.base import utcnow
+from contactlists.jobs.models import ADD_CONTACTS, PURGE_LIST, UPLOAD, Job
+
+log = logging.getLogger("contactlists.metrics")
+
+# Request latency: from a cached read (~1 ms) to a large upload.
+HTTP_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
+# Job run time: from an addContacts of a few items to an import of tens of millions of rows.
+JOB_BUCKETS = (0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 7200, 21600)
+# Methods outside this set are counted as "other", so a client cannot grow the label set.
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+# The route label of a request that matched no route (any 404 of an unknown path).
+UNMATCHED_ROUTE = "unmatched"
+# A scrape answers even when the database does not; the queue gauges are then left out.
+QUEUE_QUERY_TIMEOUT_SECONDS = 2.0
+JOB_KINDS = (ADD_CONTACTS, UPLOAD, PURGE_LIST)
+METRICS_PATH = "/metrics"
+
+
+class Metrics:
+    """The collectors of one process (or one app, in tests), in their own registry."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        registry = self.registry
+        self.http_requests = Counter(
+            "contactlists_http_requests",
+            "HTTP requests answered, by method, route template and status.",
+            ("method", "route", "status"),
+            registry=registry,
+        )
+        self.http_duration = Histogram(
+            "contactlists_http_request_duration_seconds",
+            "Time from a request's arrival to the end of its response, by method, route "
+            "template and status.",
+            ("method", "route", "status"),
+            buckets=HTTP_BUCKETS,
+            registry=registry,
+        )
+        self.jobs_finished = Counter(
+            "contactlists_jobs_finished",
+            "Jobs that a worker of this process saw end, by kind and final state "
+            "(completed, failed, cancelled).",
+            ("kind", "state"),
+            registry=registry,
+        )
+        self.job_duration = Histogram(
+            "contactlists_job_duration_seconds",
+            "Time from a job's first start to its end (resumptions included), by kind and "
+            "final state.",
+            ("kind", "state"),
+            buckets=JOB_BUCKETS,
+            registry=registry,
+        )
+        self.contacts_imported = Counter(
+            "contactlists_contacts_imported",
+            "Contacts stored by import jobs (addContacts and uploads), counted per committed "
+            "batch.",
+            ("kind",),
+            registry=registry,
+        )
+        self.queue_depth = Gauge(
+            "contactlists_job_queue_depth",
+            "Jobs waiting for a worker (queued and due), by kind; read from the database at "
+            "scrape time, for the whole deployment.",
+            ("kind",),
+            registry=registry,
+        )
+        self.jobs_running = Gauge(
+            "contactlists_jobs_running",
+            "Jobs being run by some worker, by kind; read from the database at scrape time, "
+            "for the whole deployment.",
+            ("kind",),
+            registry=registry,
+        )
+        self.database_up = Gauge(
+            "contactlists_metrics_database_up",
+            "1 when this scrape could read the job queue from the database, else 0.",
+            registry=registry,
+        )
+        # labels() takes a lock and builds a key each time: the children are kept here.
+        self._http_children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
+
+    def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
+        key = (method, route, status)
+        children = self._http_children.get(key)
+        if children is None:
+            labels = (method if method in KNOWN_METHODS else "other", route, str(status))
+            children = (self.http_requests.labels(*labels), self.http_duration.labels(*labels))
+            self._http_children[key] = children
+        children[0].inc()
+        children[1].observe(seconds)
+
+    def job_finished(self, kind: str, state: str, seconds: float | None) -> None:
+        self.jobs_finished.labels(kind, state).inc()
+        if seconds is not None:
+            self.job_duration.labels(kind, state).observe(max(seconds, 0.0))
+
+    def contacts_stored(self, kind: str, count: int) -> None:
+        if count:
+            self.contacts_imported.labels(kind).inc(count)
+
+    def set_queue(self, counts: Iterable[tuple[str, str, int]] | None) -> None:
+        """The queue gauges from (kind, state, count) rows; None: the database did not answer."""
+        self.queue_depth.clear()
+        self.jobs_running.clear()
+        if counts is None:
+            self.database_up.set(0)
+            return
+        self.database_up.set(1)
+        for kind in JOB_KINDS:  # every kind shows, at 0 when it has no job
+            self.queue_depth.labels(kind).set(0)
+            self.jobs_running.labels(kind).set(0)
+        for kind, state, count in counts:
+            gauge = self.queue_depth if state == "queued" else self.jobs_running
+            gauge.labels(kind).set(count)
+
+    def exposition(self) -> bytes:
+        return generate_latest(self.registry)
+
+
+async def read_queue(sessionmaker: async_sessionmaker[AsyncSession]) -> list[tuple[str, str, int]]:
+    """(kind, state, count) of the jobs waiting (queued and due) or running: one indexed query.
+
+    Purges scheduled for the end of the trash period are queued but not due: they are not
+    waiting for a worker yet, so they are not counted.
+    """
+    now = utcnow()
+    statement = (
+        select(Job.kind, Job.state, func.count())
+        .where(
+            or_(
+                and_(Job.state == "queued", Job.run_after <= now),
+                Job.state == "running",
+            )
+        )
+        .group_by(Job.kind, Job.state)
+    )
+    async with sessionmaker() as session:
+        rows = (await session.execute(statement)).all()
+    return [(kind, state, count) for kind, state, count in rows]
+
+
+async def metrics_endpoint(request: Request) -> Response:
+    """``GET /metrics``: the Prometheus text format. Unauthenticated: keep it off the internet."""
+    metrics: Metrics = request.app.state.metrics
+    counts: list[tuple[str, str, int]] | None
+    try:
+        async with asyncio.timeout(QUEUE_QUERY_TIMEOUT_SECONDS):
+            counts = await read_queue(request.app.state.sessionmaker)
+    except Exception as exc:  # the database is away: the rest of the metrics still answer
+        log.warning("metrics: could not read the job queue: %s", type(exc).__name__)
+        counts = None
+    # No await between setting the gauges and rendering them: concurrent scrapes cannot mix.
+    metrics.set_queue(counts)
+    return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
