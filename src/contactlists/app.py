@@ -64,6 +64,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
+        # A trailing slash is a route that does not exist (404 envelope), not a 307 to the
+        # path without it: `…/jobs/%2e%2e/` must not redirect a client to `…/jobs/..`.
+        redirect_slashes=False,
         responses={"default": {"model": ErrorEnvelope, "description": "Any error."}},
     )
     app.state.settings = settings
