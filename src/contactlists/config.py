@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 import phonenumbers
 from pydantic import Field, field_validator
@@ -65,6 +66,10 @@ class Settings(BaseSettings):
     )
     jwt_leeway_seconds: int = Field(default=60, ge=0)
     log_level: str = "INFO"
+    log_format: Literal["auto", "json", "text"] = Field(
+        default="auto",
+        description="Log lines as JSON objects or text; auto: text on a terminal, else JSON.",
+    )
 
     @field_validator("default_region")
     @classmethod

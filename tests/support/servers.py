@@ -9,7 +9,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -88,12 +88,19 @@ class ServeProcess:
 
 @contextmanager
 def running_serve(
-    extra_args: Sequence[str] = (), *, cwd: Path | None = None
+    extra_args: Sequence[str] = (),
+    *,
+    cwd: Path | None = None,
+    settings: Mapping[str, str] | None = None,
 ) -> Iterator[ServeProcess]:
-    """``python -m contactlists serve`` on a free port, ready; terminated on the way out."""
+    """``python -m contactlists serve`` on a free port, ready; terminated on the way out.
+
+    ``settings``: CONTACTLISTS_* variables for it (none of the test run's own are passed on).
+    """
     port = free_port()
     env = {key: value for key, value in os.environ.items() if not key.startswith("CONTACTLISTS_")}
     env["PYTHONUNBUFFERED"] = "1"
+    env.update(settings or {})
     process = subprocess.Popen(
         [
             sys.executable,

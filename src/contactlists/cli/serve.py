@@ -15,6 +15,7 @@ from contactlists.apps import service as apps
 from contactlists.apps.models import App
 from contactlists.cli._common import DatabaseOption, in_transaction, settings_for
 from contactlists.memory import limit_malloc_arenas
+from contactlists.observability import logs
 from contactlists.tokens import mint_token
 
 DEV_BOT = "st-00000000-0000-4000-8000-000000000000"
@@ -58,10 +59,18 @@ def serve(
     """Apply migrations, then serve the API; on an empty database, create a development app."""
     limit_malloc_arenas()  # before uvicorn, aiosqlite or the job threads start
     settings = settings_for(database_url)
+    logs.configure(settings.log_level, settings.log_format)
     created = in_transaction(settings.database_url, _bootstrap_dev_app)
     if created is not None:
         _print_dev_app(created, f"http://{host}:{port}")
     # Never the password of a postgresql:// URL: this line ends up in logs.
     shown = make_url(settings.database_url).render_as_string(hide_password=True)
     typer.echo(f"serving on http://{host}:{port} (docs at /docs), database {shown}")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level.lower())
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_level=settings.log_level.lower(),
+        log_config=None,  # configured above: uvicorn's lines in the same format as ours
+        access_log=False,  # the app writes its own, with the route, the caller and the time
+    )

@@ -9,7 +9,6 @@ batches in hand are rolled back, and their jobs are taken over once stale.
 from __future__ import annotations
 
 import asyncio
-import logging
 import signal
 from pathlib import Path
 from typing import Annotated
@@ -26,6 +25,7 @@ from contactlists.db.engine import create_engine, create_sessionmaker
 from contactlists.jobs.registry import HANDLERS
 from contactlists.jobs.worker import WorkerPool
 from contactlists.memory import limit_malloc_arenas
+from contactlists.observability import logs
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
@@ -52,11 +52,7 @@ def worker(
     settings = settings_for(database_url)
     workers = count if count is not None else max(settings.workers, 1)
     _require_sqlite_file(settings.database_url)
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    logs.configure(settings.log_level, settings.log_format)
     try:
         asyncio.run(_run(settings, workers))
     except SchemaNotCurrent as exc:
