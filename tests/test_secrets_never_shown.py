@@ -25,6 +25,7 @@ import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient, Response
 from sqlalchemy.engine import make_url
+from typer.testing import CliRunner
 
 from contactlists.auth import WriteCaller
 from contactlists.cli import app as cli_app
@@ -308,3 +309,22 @@ def test_the_sdk_client_does_not_show_its_credentials() -> None:
 def test_a_cli_traceback_never_shows_local_variables() -> None:
     # Typer can print locals in tracebacks; they would include secrets and tokens.
     assert cli_app.pretty_exceptions_show_locals is False
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql//admin:{password}@db.example/contacts",
+        "postgresql://admin:{password}@db.example:notaport/contacts",
+        "mysql://admin:{password}@db.example/contacts",
+    ],
+)
+def test_a_bad_database_url_is_one_error_line_without_its_password(url: str) -> None:
+    password = "pw-" + secrets.token_urlsafe(18)
+    result = CliRunner().invoke(
+        cli_app, ["db", "upgrade", "--database-url", url.format(password=password)]
+    )
+    assert result.exit_code == 1, (result.stdout, result.stderr, result.exception)
+    assert isinstance(result.exception, SystemExit), result.exc_info
+    assert result.stderr.startswith("error: "), result.stderr
+    assert password not in result.stdout + result.stderr

@@ -43,8 +43,11 @@ def settings_for(database_url: str | None) -> Settings:
         settings = settings.model_copy(update={"database_url": database_url})
     try:
         async_url(settings.database_url)
-    except (UnsupportedDatabaseError, ArgumentError) as exc:
+    except UnsupportedDatabaseError as exc:
         raise fail(str(exc)) from None
+    except (ArgumentError, ValueError) as exc:  # a port that is not a number raises ValueError
+        # The message names the part at fault, never the URL, which may hold a password.
+        raise fail(f"the database URL is not valid: {exc}") from None
     return settings
 
 
