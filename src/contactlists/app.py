@@ -13,13 +13,12 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 
-from contactlists import __version__
+from contactlists import __version__, openapi
 from contactlists.campaigns import router as campaigns_router
 from contactlists.config import Settings, get_settings
 from contactlists.contacts import router as contacts_router
 from contactlists.db import migrate
 from contactlists.db.engine import create_engine, create_sessionmaker
-from contactlists.errors import ErrorEnvelope
 from contactlists.http import RequestIdMiddleware, install_error_handlers
 from contactlists.imports import router as imports_router
 from contactlists.jobs import router as jobs_router
@@ -67,7 +66,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # A trailing slash is a route that does not exist (404 envelope), not a 307 to the
         # path without it: `…/jobs/%2e%2e/` must not redirect a client to `…/jobs/..`.
         redirect_slashes=False,
-        responses={"default": {"model": ErrorEnvelope, "description": "Any error."}},
     )
     app.state.settings = settings
     app.state.metrics = metrics
@@ -84,6 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(contacts_router.build_add_contacts_router())
     _add_operations_routes(app)
     _add_offline_docs(app)
+    openapi.install(app)  # every error answer, per operation, in /openapi.json
     # Not in the OpenAPI document: it is for Prometheus, not for API clients.
     app.add_route(METRICS_PATH, metrics_endpoint, methods=["GET"], include_in_schema=False)
     # Added last, so it is the outermost of our middlewares: it sees every final status

@@ -148,11 +148,14 @@ def validate_body(model: type[M], data: dict[str, Any]) -> M:
         raise validation_failure(exc.errors(include_url=False)) from None
 
 
-def body_openapi(model: type[BaseModel]) -> dict[str, Any]:
-    """The ``openapi_extra`` that documents a body parsed by :func:`validate_body`."""
+def body_openapi(model: type[BaseModel], *, required: bool = True) -> dict[str, Any]:
+    """The ``openapi_extra`` that documents a body parsed by :func:`validate_body`.
+
+    ``required=False`` where the route reads an empty body as ``{}`` (``json_body``'s ``empty``).
+    """
     return {
         "requestBody": {
-            "required": True,
+            "required": required,
             "content": {"application/json": {"schema": model.model_json_schema()}},
         }
     }

@@ -261,7 +261,7 @@ def build_router(family: PathFamily) -> APIRouter:
     @router.post(
         "/{campaign_id:campaign_id}/status",
         response_model=None,
-        responses={200: {"model": Success[CampaignStatusOut]}},
+        responses={200: {"model": StatusAnswer}},
         operation_id=f"campaign_status_{tag}",
     )
     async def campaign_status(

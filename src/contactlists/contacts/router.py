@@ -97,7 +97,7 @@ def build_router(family: PathFamily) -> APIRouter:
     @router.put(
         contact_path,
         response_model=Success[ContactOut],
-        openapi_extra=body_openapi(ContactUpdate),
+        openapi_extra=body_openapi(ContactUpdate, required=False),
         operation_id=f"update_contact_{family.tag}",
     )
     async def update_contact(

@@ -117,7 +117,7 @@ def build_router(family: PathFamily) -> APIRouter:
         "/{list_id:list_id}",
         response_model=Success[V1UpdateResult] if v1 else Success[V2UpdateResult],
         response_model_exclude_none=True,
-        openapi_extra=body_openapi(ContactListUpdate),
+        openapi_extra=body_openapi(ContactListUpdate, required=False),
         operation_id=f"update_contact_list_{family.tag}",
     )
     async def update_contact_list(

@@ -1,0 +1,183 @@
+"""The OpenAPI document tells the truth: each answer below is held to what it documents.
+
+The Schemathesis run (test_fuzz.py) explores; these are the cases it found, kept as plain
+examples, and the document's own structure (every error status, resolvable references).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import schemathesis
+from httpx import AsyncClient, Response
+
+from contactlists.app import create_app
+from contactlists.config import Settings
+from tests.support.campaigns import CampaignPaths, create_campaign, sms_body
+from tests.support.contacts import create_list
+from tests.support.paths import Paths
+from tests.support.tenants import Tenant
+
+DOCUMENT = create_app(Settings(database_url="sqlite://", workers=0)).openapi()
+SCHEMA = schemathesis.openapi.from_dict(DOCUMENT)
+METHODS = {"get", "put", "post", "delete", "patch"}
+
+
+def operations() -> list[tuple[str, str, dict[str, Any]]]:
+    return [
+        (path, method, operation)
+        for path, item in DOCUMENT["paths"].items()
+        for method, operation in item.items()
+        if method in METHODS
+    ]
+
+
+def assert_documented(operation_id: str, response: Response) -> None:
+    """``response`` has a status, content type, body and headers its operation documents."""
+    operation = SCHEMA.find_operation_by_id(operation_id)
+    documented = operation.definition.raw["responses"]
+    assert str(response.status_code) in documented, (response.status_code, sorted(documented))
+    media_type = response.headers["content-type"].partition(";")[0]
+    assert media_type in documented[str(response.status_code)]["content"], media_type
+    operation.validate_response(response)
+
+
+def referenced(node: Any) -> set[str]:
+    if isinstance(node, dict):
+        found = {node["$ref"]} if isinstance(node.get("$ref"), str) else set()
+        return found.union(*(referenced(value) for value in node.values()))
+    if isinstance(node, list):
+        return set().union(*(referenced(item) for item in node))
+    return set()
+
+
+# ------------------------------------------------------------------ the document itself
+
+
+def test_the_served_document_is_the_completed_one() -> None:
+    """No catch-all `default`: every operation lists each status it can answer."""
+    for path, method, operation in operations():
+        statuses = set(operation["responses"])
+        assert "default" not in statuses, (method, path)
+        assert "500" in statuses, (method, path)
+        if any(p["name"] == "auth" for p in operation.get("parameters", [])):
+            assert {"200", "400", "401", "403", "404", "429", "500", "503"} <= statuses, path
+        if "requestBody" in operation:
+            assert {"413", "415"} <= statuses, (method, path)
+
+
+def test_error_answers_carry_the_envelope_narrowed_to_their_reasons() -> None:
+    schemas = DOCUMENT["components"]["schemas"]
+    for path, method, operation in operations():
+        for status, answer in operation["responses"].items():
+            headers = answer.get("headers", {})
+            assert headers["X-Request-Id"]["required"] is True, (method, path, status)
+            if status.startswith(("4", "5")) and path != "/readyz":
+                schema = answer["content"]["application/json"]["schema"]
+                assert schema == {"$ref": f"#/components/schemas/Error{status}"}
+    entry = schemas["Error401"]["allOf"][1]["properties"]["errors"]["items"]["properties"]
+    assert entry == {"code": {"enum": [4002]}, "reason": {"enum": ["invalid_credentials"]}}
+    conflicts = schemas["Error409"]["allOf"][1]["properties"]["errors"]["items"]["properties"]
+    assert conflicts["reason"]["enum"] == ["duplicate_name", "invalid_state", "list_in_use"]
+
+
+def test_conflicts_are_documented_only_where_they_happen() -> None:
+    with_conflicts = {
+        operation["operationId"]
+        for _, _, operation in operations()
+        if "409" in operation["responses"]
+    }
+    assert "delete_contact_list_v1" in with_conflicts
+    assert "trigger_campaign_by_id_api_v2" in with_conflicts
+    assert "get_contact_list_v2" not in with_conflicts
+    assert "add_contacts" not in with_conflicts
+
+
+def test_every_reference_resolves_inside_the_document() -> None:
+    """Body schemas came with their own `$defs`, which pointed at nothing in the document."""
+    schemas = DOCUMENT["components"]["schemas"]
+    references = referenced(DOCUMENT["paths"]) | referenced(schemas)
+    assert not {ref for ref in references if not ref.startswith("#/components/schemas/")}
+    assert {ref.rpartition("/")[2] for ref in references} <= set(schemas)
+    get_all = DOCUMENT["paths"]["/campaign/api/v2/public/{bot}/campaign/getAllCampaignDetails"]
+    body = get_all["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert body["properties"]["filters"] == {"$ref": "#/components/schemas/CampaignFilters"}
+
+
+def test_path_ids_are_documented_in_the_formats_the_routes_match() -> None:
+    path = DOCUMENT["paths"]["/agentassist/api/v1/public/{bot}/campaign/contactList/{list_id}"]
+    parameters = {p["name"]: p["schema"] for p in path["get"]["parameters"] if p["in"] == "path"}
+    assert parameters["list_id"]["pattern"] == "^cl-[0-9A-Za-z-]{1,100}$"
+    assert parameters["bot"]["pattern"] == "^st-[A-Za-z0-9-]{1,100}$"
+
+
+def test_updates_document_their_body_as_optional() -> None:
+    """An empty body changes nothing and answers 200 (CONTRACT §4.4), so it is not required."""
+    for path, method, operation in operations():
+        if "requestBody" not in operation:
+            continue
+        optional = operation["operationId"].startswith(("update_contact_list", "update_contact_"))
+        assert operation["requestBody"]["required"] is not optional, (method, path)
+
+
+# ------------------------------------------------------------------ answers held to it
+
+
+@pytest.mark.anyio
+async def test_campaign_status_answers_as_documented(client: AsyncClient, tenant: Tenant) -> None:
+    """It has no `message` (Kore.ai's shape); the document once said it had."""
+    await create_list(client, tenant, "Texts")
+    campaign = await create_campaign(client, tenant, sms_body("Renewal texts", ["Texts"]))
+    for family in ("v1", "v2"):
+        response = await client.post(
+            CampaignPaths(family, tenant.bot).status(campaign["_id"]),
+            params={"view": "status"},
+            headers=tenant.headers(),
+        )
+
+        assert response.status_code == 200, response.text
+        assert "message" not in response.json()
+        assert_documented(f"campaign_status_{family}", response)
+
+
+@pytest.mark.anyio
+async def test_an_empty_update_answers_as_documented(client: AsyncClient, tenant: Tenant) -> None:
+    created = await create_list(client, tenant, "Quiet")
+
+    response = await client.put(
+        Paths("v2", tenant.bot).list(created["_id"]), content=b"", headers=tenant.headers()
+    )
+
+    assert response.status_code == 200, response.text
+    assert_documented("update_contact_list_v2", response)
+
+
+@pytest.mark.anyio
+async def test_error_answers_match_their_documented_schemas(
+    client: AsyncClient, tenant: Tenant
+) -> None:
+    created = await create_list(client, tenant, "Taken")
+    paths = Paths("v2", tenant.bot)
+    answers = {
+        "create_contact_list_v2": [
+            await client.post(paths.create, json={"name": "Taken"}, headers=tenant.headers()),
+            await client.post(paths.create, json={}, headers=tenant.headers()),
+            await client.post(
+                paths.create,
+                content=b"name=x",
+                headers={**tenant.headers(), "content-type": "application/x-www-form-urlencoded"},
+            ),
+        ],
+        "get_contact_list_v2": [
+            await client.get(paths.list("cl-0"), headers=tenant.headers()),
+            await client.get(paths.list(created["_id"])),
+            await client.get(paths.list(created["_id"]), headers=tenant.headers(iid="st-x")),
+        ],
+    }
+    statuses = set()
+    for operation_id, responses in answers.items():
+        for response in responses:
+            statuses.add(response.status_code)
+            assert_documented(operation_id, response)
+    assert statuses == {400, 401, 403, 404, 409, 415}
