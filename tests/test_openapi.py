@@ -16,6 +16,7 @@ from contactlists.app import create_app
 from contactlists.config import Settings
 from tests.support.campaigns import CampaignPaths, create_campaign, sms_body
 from tests.support.contacts import create_list
+from tests.support.envelope import assert_validation_error
 from tests.support.paths import Paths
 from tests.support.tenants import Tenant
 
@@ -151,6 +152,23 @@ async def test_an_empty_update_answers_as_documented(client: AsyncClient, tenant
 
     assert response.status_code == 200, response.text
     assert_documented("update_contact_list_v2", response)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("value", [0, 1767225600, 1.5, True, ["2026-01-01T00:00:00Z"]])
+async def test_campaign_dates_that_are_not_text_are_refused(
+    client: AsyncClient, tenant: Tenant, value: Any
+) -> None:
+    """Pydantic read a number as seconds since 1970; the document promises a date string."""
+    for field in ("startDate", "endDate"):
+        response = await client.post(
+            CampaignPaths("v2", tenant.bot).get_all,
+            json={"type": "voice", field: value},
+            headers=tenant.headers(),
+        )
+
+        assert_validation_error(response, [field])
+        assert_documented("get_all_campaigns_v2", response)
 
 
 @pytest.mark.anyio

@@ -240,6 +240,16 @@ def _as_utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def _text_only(value: Any) -> Any:
+    # Pydantic would read a number as seconds since 1970; the document promises a date string.
+    if not isinstance(value, str):
+        raise ValueError("must be an ISO 8601 date-time string")
+    return value
+
+
+DateText = Annotated[datetime, BeforeValidator(_text_only), AfterValidator(_as_utc)]
+
+
 class CampaignFilters(_Request):
     status: list[CampaignStatus] | None = None
     priority: list[Annotated[Priority, BeforeValidator(_number_as_text)]] | None = None
@@ -277,8 +287,8 @@ class GetAllCampaigns(_Request):
     ] = None
     sortBy: SortBy = Field(default_factory=SortBy)
     filters: CampaignFilters = Field(default_factory=CampaignFilters)
-    startDate: Annotated[datetime, AfterValidator(_as_utc)] | None = None
-    endDate: Annotated[datetime, AfterValidator(_as_utc)] | None = None
+    startDate: DateText | None = None
+    endDate: DateText | None = None
 
     def window(self) -> tuple[int, int]:
         """(skip, limit): ``skip`` wins over ``page`` when both are given."""
