@@ -18,7 +18,7 @@ from contactlists.campaigns import router as campaigns_router
 from contactlists.config import Settings, get_settings
 from contactlists.contacts import router as contacts_router
 from contactlists.db import migrate
-from contactlists.db.engine import create_engine, create_sessionmaker
+from contactlists.db.engine import create_sessionmaker, engine_for
 from contactlists.http import RequestIdMiddleware, install_error_handlers
 from contactlists.imports import router as imports_router
 from contactlists.jobs import router as jobs_router
@@ -44,7 +44,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = create_engine(settings.database_url)
+        engine = engine_for(settings)
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
         workers = WorkerPool(app.state.sessionmaker, settings, HANDLERS, metrics=metrics)

@@ -24,6 +24,17 @@ class Settings(BaseSettings):
         default=DEFAULT_DATABASE_URL,
         description="SQLite file (the default) or a postgresql:// URL.",
     )
+    db_connect_timeout_seconds: float = Field(
+        default=5,
+        gt=0,
+        description="Longest wait to open a PostgreSQL connection; then the request gets 503.",
+    )
+    db_statement_timeout_seconds: float = Field(
+        default=30,
+        gt=0,
+        description="Longest wait for one statement (SQLite: for another writer's lock); "
+        "then the request gets 503.",
+    )
     default_region: str = Field(
         default="US",
         pattern=r"^[A-Z]{2}$",

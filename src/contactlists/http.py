@@ -20,12 +20,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from contactlists.db import unavailable
 from contactlists.errors import (
     ContactListsError,
     InternalError,
     MethodNotAllowed,
     NotFound,
     PayloadTooLarge,
+    ServiceUnavailable,
     ValidationFailed,
 )
 from contactlists.wire import validation_failure
@@ -134,12 +136,23 @@ class RequestIdMiddleware:
 
         try:
             await self.app(scope, receive, send_with_id)
-        except Exception:
-            log.exception("unhandled error", extra={"request_id": request_id})
+        except Exception as exc:
+            error = _unexpected(exc, request_id)
             if started:
                 raise
-            response = error_response(InternalError(), request_id)
+            response = error_response(error, request_id)
             await response(scope, receive, send)
+
+
+def _unexpected(exc: Exception, request_id: str) -> ContactListsError:
+    """A 503 when the database is away or too slow (not a bug: no traceback), else a 500."""
+    if unavailable.is_unavailable(exc):
+        log.warning(
+            "database unavailable: %s", unavailable.describe(exc), extra={"request_id": request_id}
+        )
+        return ServiceUnavailable()
+    log.exception("unhandled error", extra={"request_id": request_id})
+    return InternalError()
 
 
 def request_id_of(scope: Scope) -> str:

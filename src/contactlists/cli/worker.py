@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from contactlists.cli._common import DatabaseOption, fail, settings_for
 from contactlists.config import Settings
 from contactlists.db import migrate
-from contactlists.db.engine import create_engine, create_sessionmaker
+from contactlists.db.engine import create_sessionmaker, engine_for
 from contactlists.jobs.registry import HANDLERS
 from contactlists.jobs.worker import WorkerPool
 from contactlists.memory import limit_malloc_arenas
@@ -65,7 +65,7 @@ def worker(
 
 
 async def _run(settings: Settings, count: int) -> None:
-    engine = create_engine(settings.database_url)
+    engine = engine_for(settings)
     try:
         await _check_schema(engine)
         pool = WorkerPool(create_sessionmaker(engine), settings, HANDLERS, count=count)

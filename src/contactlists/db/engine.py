@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import event
@@ -14,7 +15,10 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from contactlists.config import Settings
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+CONNECT_TIMEOUT_SECONDS = 5.0
 
 
 class UnsupportedDatabaseError(ValueError):
@@ -34,19 +38,37 @@ def async_url(database_url: str) -> URL:
     )
 
 
-def _configure_sqlite_connection(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
-    cursor = dbapi_connection.cursor()
-    # WAL lets readers proceed while one writer commits; NORMAL sync is durable in WAL mode
-    # across process crashes (only an OS crash can lose the last commits).
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-    cursor.close()
+def _sqlite_configurer(busy_timeout_ms: int) -> Callable[[Any, ConnectionPoolEntry], None]:
+    def configure(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+        cursor = dbapi_connection.cursor()
+        # First, so that even switching to WAL below waits for another writer.
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
+        # WAL lets readers proceed while one writer commits; NORMAL sync is durable in WAL mode
+        # across process crashes (only an OS crash can lose the last commits).
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    return configure
 
 
-def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
+def create_engine(
+    database_url: str,
+    *,
+    connect_timeout: float = CONNECT_TIMEOUT_SECONDS,
+    statement_timeout: float | None = None,
+    **kwargs: Any,
+) -> AsyncEngine:
     """Build the async engine for ``database_url``.
+
+    ``connect_timeout`` bounds opening a PostgreSQL connection (asyncpg waits 60 s by
+    default: a database behind a dead network would hold every request that long).
+    ``statement_timeout`` bounds each statement: on PostgreSQL on the client side
+    (asyncpg's ``command_timeout``), so it holds even when the network, not the server,
+    is what hangs; on SQLite it is the busy timeout, how long a statement waits for
+    another writer's lock. ``None`` (migrations, the operator commands): no bound on
+    PostgreSQL, ``SQLITE_BUSY_TIMEOUT_MS`` on SQLite.
 
     On SQLite the driver opens a transaction only before the first write of a
     request, so a write transaction's first statement takes the write lock and
@@ -55,17 +77,36 @@ def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
     """
     url = async_url(database_url)
     if url.get_backend_name() == "sqlite":
+        busy_ms = SQLITE_BUSY_TIMEOUT_MS if statement_timeout is None else statement_timeout * 1000
         engine = create_async_engine(url, **kwargs)
-        event.listen(engine.sync_engine, "connect", _configure_sqlite_connection)
+        event.listen(engine.sync_engine, "connect", _sqlite_configurer(round(busy_ms)))
         return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 10)
+    # A connection the database dropped (restart, network cut) is found at checkout and
+    # replaced, instead of failing the request that drew it.
     kwargs.setdefault("pool_pre_ping", True)
-    # asyncpg prepares every statement; after five runs PostgreSQL may switch to a generic plan
-    # that ignores the values, and the duplicate lookup (`phone IN (…)` on one list) then scans
-    # the whole list. Custom plans keep it an index lookup; our statements plan in microseconds.
-    kwargs.setdefault("connect_args", {"server_settings": {"plan_cache_mode": "force_custom_plan"}})
+    connect_args: dict[str, Any] = {
+        # asyncpg prepares every statement; after five runs PostgreSQL may switch to a generic
+        # plan that ignores the values, and the duplicate lookup (`phone IN (…)` on one list)
+        # then scans the whole list. Custom plans keep it an index lookup; our statements plan
+        # in microseconds.
+        "server_settings": {"plan_cache_mode": "force_custom_plan"},
+        "timeout": connect_timeout,
+    }
+    if statement_timeout is not None:
+        connect_args["command_timeout"] = statement_timeout
+    kwargs.setdefault("connect_args", connect_args)
     return create_async_engine(url, **kwargs)
+
+
+def engine_for(settings: Settings) -> AsyncEngine:
+    """The engine of a long-running process (``serve``, ``worker``), with its timeouts."""
+    return create_engine(
+        settings.database_url,
+        connect_timeout=settings.db_connect_timeout_seconds,
+        statement_timeout=settings.db_statement_timeout_seconds,
+    )
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
