@@ -1,4 +1,4 @@
-"""The job worker: claims jobs, runs their handlers, and survives everything but the database.
+"""The job worker: claims jobs, runs their handlers, and survives anything, database outages too.
 
 Workers run inside ``contactlists serve`` (``CONTACTLISTS_WORKERS``, default 1) or alone
 in ``contactlists worker``. Any number of them may share one database: claims are atomic
@@ -9,6 +9,9 @@ While a handler runs, its worker beats the job's heartbeat every third of
 that stopped (killed, or cut off from the database) lets its job go stale and be taken
 over. Handlers call :meth:`JobContext.checkpoint` (``offload`` does) between batches: there
 a job that was cancelled or taken over stops, and a stopping pool hands its job back.
+
+While the database is away (``db.unavailable``) a worker logs it once and tries again at
+growing intervals; a job it interrupted is handed back, uncounted, once the database answers.
 """
 
 from __future__ import annotations
@@ -32,8 +35,10 @@ from typing import Any, TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from contactlists.config import Settings
+from contactlists.db.unavailable import is_unavailable
 from contactlists.jobs import repository
 from contactlists.jobs.models import FINAL_STATES, Job
+from contactlists.jobs.outage import Outage
 from contactlists.observability import logs
 from contactlists.observability.metrics import Metrics
 
@@ -156,16 +161,45 @@ class WorkerPool:
         return ran
 
     async def _loop(self, worker: str) -> None:
+        outage = Outage(worker, self.settings.job_poll_seconds)
         while not self._stop.is_set():
+            pause = self.settings.job_poll_seconds
             try:
                 ran = await self.run_one(worker)
-            except Exception:
+            except Exception as exc:
                 # The database may be away; wait and try again rather than die.
-                log.exception("worker %s could not claim a job", worker)
+                pause = outage.failed(exc, "claim or run a job")
                 ran = False
+            else:
+                outage.succeeded()
             if not ran:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stop.wait(), self.settings.job_poll_seconds)
+                await self._pause(pause)
+
+    async def _pause(self, seconds: float) -> bool:
+        """Wait ``seconds``, or less if the pool stops meanwhile; whether it is stopping."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stop.wait(), seconds)
+        return self._stop.is_set()
+
+    async def _hand_back(self, job: Job, worker: str) -> None:
+        """Requeue a job the database's absence interrupted, as soon as it answers again.
+
+        The attempt does not count: the job did not fail. Its last committed batch is where
+        the next run starts; the batch in flight was rolled back, or committed if only the
+        answer to its commit was lost, and the job's cursor says which. A pool that stops
+        first leaves the job to be taken over once stale.
+        """
+        outage = Outage(worker, self.settings.job_poll_seconds)
+        while True:
+            try:
+                async with self.sessionmaker() as session, session.begin():
+                    await repository.release(session, job, worker=worker, count_attempt=False)
+            except Exception as exc:
+                if await self._pause(outage.failed(exc, f"hand job {job.id} back")):
+                    return
+            else:
+                outage.succeeded()
+                return
 
     async def run_one(self, worker: str) -> bool:
         stale_after = timedelta(seconds=self.settings.job_stale_seconds)
@@ -238,6 +272,10 @@ class WorkerPool:
             async with self.sessionmaker() as session, session.begin():
                 await repository.release(session, job, worker=worker, count_attempt=False)
         except Exception as exc:
+            if is_unavailable(exc):
+                log.warning("job %s interrupted in %s: the database is unavailable", job.id, worker)
+                await self._hand_back(job, worker)
+                return
             log.exception("job %s failed in %s (attempt %d)", job.id, worker, job.attempts)
             if isinstance(exc, BrokenExecutor):
                 self._replace_executor(context.executor)
