@@ -35,6 +35,11 @@ class Settings(BaseSettings):
         description="Longest wait for one statement (SQLite: for another writer's lock); "
         "then the request gets 503.",
     )
+    shutdown_grace_seconds: int = Field(
+        default=30,
+        ge=1,
+        description="On SIGTERM, how long `serve` lets requests in flight finish.",
+    )
     default_region: str = Field(
         default="US",
         pattern=r"^[A-Z]{2}$",

@@ -7,6 +7,7 @@ so that even a 500 carries the envelope and the request id.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import uuid
@@ -35,6 +36,7 @@ from contactlists.wire import validation_failure
 log = logging.getLogger("contactlists.http")
 
 REQUEST_ID_HEADER = "x-request-id"
+SHUTTING_DOWN = "The service is shutting down; try again shortly."
 # Echo a client's id only when it is short and plain, so it cannot forge log lines.
 CLIENT_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
@@ -142,6 +144,14 @@ class RequestIdMiddleware:
                 raise
             response = error_response(error, request_id)
             await response(scope, receive, send)
+        except asyncio.CancelledError:
+            # The server is stopping and its grace period is over: it cancels what is still
+            # running. The client gets the envelope (503, try again) instead of the server's
+            # plain-text 500, then the cancellation goes on.
+            if not started:
+                response = error_response(ServiceUnavailable(SHUTTING_DOWN), request_id)
+                await response(scope, receive, send)
+            raise
 
 
 def _unexpected(exc: Exception, request_id: str) -> ContactListsError:

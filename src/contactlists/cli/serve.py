@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shlex
+import signal
+from types import FrameType
 from typing import Annotated
 
 import typer
@@ -49,6 +51,16 @@ def _print_dev_app(app: App, base_url: str) -> None:
     )
 
 
+def _exit_cleanly(_signum: int, _frame: FrameType | None) -> None:
+    """SIGTERM ends ``serve`` with status 0 once uvicorn has drained.
+
+    uvicorn handles SIGTERM itself while it serves, and once drained raises it again so that
+    the process ends "the default way", killed by the signal (status -15 to the parent). A
+    drained stop is a clean exit, for process managers and scripts alike.
+    """
+    raise SystemExit(0)
+
+
 def serve(
     host: Annotated[
         str, typer.Option(envvar="CONTACTLISTS_HOST", help="Address to bind.")
@@ -66,10 +78,15 @@ def serve(
     # Never the password of a postgresql:// URL: this line ends up in logs.
     shown = make_url(settings.database_url).render_as_string(hide_password=True)
     typer.echo(f"serving on http://{host}:{port} (docs at /docs), database {shown}")
+    application = create_app(settings)
+    signal.signal(signal.SIGTERM, _exit_cleanly)
     uvicorn.run(
-        create_app(settings),
+        application,
         host=host,
         port=port,
+        # On SIGTERM uvicorn stops listening, lets the requests in flight finish (this long at
+        # most), then the app stops its job workers after their batches in hand.
+        timeout_graceful_shutdown=settings.shutdown_grace_seconds,
         log_level=settings.log_level.lower(),
         log_config=None,  # configured above: uvicorn's lines in the same format as ours
         access_log=False,  # the app writes its own, with the route, the caller and the time
