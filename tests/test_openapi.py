@@ -15,10 +15,11 @@ from httpx import AsyncClient, Response
 from contactlists.app import create_app
 from contactlists.config import Settings
 from tests.support.campaigns import CampaignPaths, create_campaign, sms_body
-from tests.support.contacts import create_list
+from tests.support.contacts import add_contacts, create_list
 from tests.support.envelope import assert_validation_error
 from tests.support.paths import Paths
 from tests.support.tenants import Tenant
+from tests.support.uploads import export_url
 
 DOCUMENT = create_app(Settings(database_url="sqlite://", workers=0)).openapi()
 SCHEMA = schemathesis.openapi.from_dict(DOCUMENT)
@@ -199,3 +200,33 @@ async def test_error_answers_match_their_documented_schemas(
             statuses.add(response.status_code)
             assert_documented(operation_id, response)
     assert statuses == {400, 401, 403, 404, 409, 415}
+
+
+@pytest.mark.anyio
+async def test_csv_answers_are_documented(
+    client: AsyncClient, tenant: Tenant, run_jobs: Any
+) -> None:
+    """The export, and a job's row errors with `Accept: text/csv`, are text/csv answers."""
+    created = await create_list(client, tenant, "Exported")
+    job_id = await add_contacts(
+        client, tenant, "Exported", [{"phoneNumber": "+14155550100"}, {"phoneNumber": "x"}]
+    )
+    await run_jobs()
+    paths = Paths("v1", tenant.bot)
+
+    export = await client.get(export_url("v1", tenant, created["_id"]), headers=tenant.headers())
+    errors = await client.get(
+        f"{paths.prefix}/jobs/{job_id}/errors",
+        headers={**tenant.headers(), "accept": "text/csv"},
+    )
+    unknown = await client.get(
+        f"{paths.prefix}/jobs/job-0/errors", headers={**tenant.headers(), "accept": "text/csv"}
+    )
+
+    assert export.headers["content-type"].startswith("text/csv")
+    assert_documented("export_contacts_v1", export)
+    assert errors.headers["content-type"].startswith("text/csv")
+    assert errors.text.splitlines()[0] == "row,field,code,value,message"
+    assert_documented("get_job_errors_v1", errors)
+    assert unknown.status_code == 404
+    assert_documented("get_job_errors_v1", unknown)
