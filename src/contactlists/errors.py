@@ -180,7 +180,11 @@ class RateLimited(ContactListsError):
 
 
 class ServiceUnavailable(ContactListsError):
-    """The database cannot be reached (or answers too slowly); nothing was changed."""
+    """The database cannot be reached or answers too slowly, or the server is stopping.
+
+    The request's transaction was rolled back, unless the database went away while committing
+    it: a write answered 503 happened once or not at all.
+    """
 
     status_code = 503
     reason = "service_unavailable"

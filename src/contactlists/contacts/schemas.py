@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
-from contactlists.lists.schemas import no_control_characters
 from contactlists.schemas import Timestamp
 
 
@@ -15,11 +14,7 @@ class AddContactsRequest(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    # No list name holds a control character (lists.schemas.ListName): such a name is refused
-    # before it is looked up (PostgreSQL cannot even compare a text holding NUL).
-    contact_list_name: Annotated[
-        str, Field(min_length=1, max_length=192), AfterValidator(no_control_characters)
-    ]
+    contact_list_name: str = Field(min_length=1, max_length=192)
     # The upper bound is a setting (CONTACTLISTS_MAX_BATCH), checked by the service.
     data: list[dict[str, Any]] = Field(min_length=1)
 
