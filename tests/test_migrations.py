@@ -24,7 +24,16 @@ from tests.support.databases import DatabaseFactory
 
 pytestmark = pytest.mark.anyio
 
-MODEL_TABLES = {"app", "contact_list", "contact", "job", "job_error", "campaign", "campaign_list"}
+MODEL_TABLES = {
+    "app",
+    "contact_list",
+    "contact",
+    "job",
+    "job_error",
+    "campaign",
+    "campaign_list",
+    "rate_limit",
+}
 
 
 async def upgrade(database_url: str, revision: str = "head") -> None:

@@ -27,6 +27,7 @@ from contactlists.jobs.worker import WorkerPool
 from contactlists.lists.router import build_router as build_lists_router
 from contactlists.observability.metrics import METRICS_PATH, Metrics, metrics_endpoint
 from contactlists.observability.middleware import ObservabilityMiddleware
+from contactlists.ratelimit.service import RateLimiter
 from contactlists.wire import FAMILIES
 
 DESCRIPTION = """\
@@ -47,6 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = engine_for(settings)
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
+        app.state.rate_limiter = RateLimiter(app.state.sessionmaker, settings)
         workers = WorkerPool(app.state.sessionmaker, settings, HANDLERS, metrics=metrics)
         app.state.workers = workers
         workers.start()

@@ -14,7 +14,7 @@ from enum import Enum
 from typing import Annotated, Any
 
 import jwt
-from fastapi import Depends, Header, Path, Query
+from fastapi import Depends, Header, Path, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contactlists.apps import service as apps
@@ -22,6 +22,7 @@ from contactlists.apps.models import App
 from contactlists.deps import SessionDep, SettingsDep
 from contactlists.errors import Forbidden, InvalidCredentials, ValidationFailed
 from contactlists.observability import logs
+from contactlists.ratelimit.service import RateLimiter
 
 # Kore.ai bot ids look like st-0603182c-7ffb-53c3-b307-47ca14b9xxxx.
 BOT_ID_PATTERN = re.compile(r"^st-[A-Za-z0-9-]{1,100}$")
@@ -106,8 +107,18 @@ def _account_id_in_request(header: str | None, query: str | None) -> str | None:
     return header if header is not None else query
 
 
+async def _count_request(request: Request, session: AsyncSession, account_id: str) -> None:
+    limiter: RateLimiter = request.app.state.rate_limiter
+    if limiter.enabled:
+        # Ends the read of the app, returning its connection: the limiter's own transaction
+        # then never waits for a second pooled connection while this one is held.
+        await session.commit()
+        await limiter.check(account_id)
+
+
 def _caller_dependency(access: Access) -> Any:
     async def caller(
+        request: Request,
         session: SessionDep,
         settings: SettingsDep,
         bot: Annotated[str, Path(description="The bot (application) id, `st-…`.")],
@@ -126,6 +137,9 @@ def _caller_dependency(access: Access) -> Any:
         token = _token_from(auth, authorization)
         app, actor = await verify_token(session, token, leeway=settings.jwt_leeway_seconds)
         logs.note_caller(app.client_id, app.account_id)  # from here on, log lines name them
+        # Counted once the account is known and before the route does anything: a 429 has
+        # changed nothing, so clients may retry it whatever the method.
+        await _count_request(request, session, app.account_id)
         account_id = _account_id_in_request(account_id_header, account_id_query)
         if not BOT_ID_PATTERN.match(bot):
             raise ValidationFailed.field("bot", "The bot id in the path is not a valid bot id.")

@@ -52,6 +52,17 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=32 * 1024 * 1024, ge=1024)
     max_upload_bytes: int = Field(default=1024 * 1024 * 1024, ge=1024)
     max_batch: int = Field(default=10_000, ge=1, description="Most items in one addContacts call.")
+    rate_limit_per_minute: int = Field(
+        default=0,
+        ge=0,
+        description="Requests per account per window, over all its apps and bots (0: no limit).",
+    )
+    rate_limit_window_seconds: int = Field(
+        default=60,
+        ge=1,
+        le=3600,
+        description="The rate limit's window; 60 unless testing.",
+    )
     workers: int = Field(
         default=1,
         ge=0,

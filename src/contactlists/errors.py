@@ -72,6 +72,10 @@ class ContactListsError(Exception):
         self.problems = problems or [Problem(self.message)]
         super().__init__(self.message)
 
+    def headers(self) -> dict[str, str]:
+        """HTTP headers the answer carries besides the envelope."""
+        return {}
+
     def envelope(self) -> ErrorEnvelope:
         entries = [
             ErrorEntry(msg=p.msg, code=self.code, reason=self.reason, field=p.field, **p.extra)
@@ -177,6 +181,10 @@ class RateLimited(ContactListsError):
     def __init__(self, retry_after_seconds: int, message: str | None = None) -> None:
         super().__init__(message)
         self.retry_after_seconds = retry_after_seconds
+
+    def headers(self) -> dict[str, str]:
+        # RFC 9110 §10.2.3: whole seconds until the window frees a slot.
+        return {"Retry-After": str(self.retry_after_seconds)}
 
 
 class ServiceUnavailable(ContactListsError):

@@ -55,7 +55,7 @@ def error_response(
 
 async def _known_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ContactListsError)
-    return error_response(exc)
+    return error_response(exc, headers=exc.headers())
 
 
 async def _request_validation_error(_request: Request, exc: Exception) -> JSONResponse:

@@ -6,6 +6,7 @@ from contactlists.contacts import models as contacts_models
 from contactlists.db.base import Base
 from contactlists.jobs import models as jobs_models
 from contactlists.lists import models as lists_models
+from contactlists.ratelimit import models as ratelimit_models
 
 __all__ = [
     "Base",
@@ -14,4 +15,5 @@ __all__ = [
     "contacts_models",
     "jobs_models",
     "lists_models",
+    "ratelimit_models",
 ]
