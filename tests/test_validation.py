@@ -6,6 +6,7 @@ Every rejected write is followed by a read showing that nothing was stored or ch
 from __future__ import annotations
 
 import json
+import math
 import re
 import unicodedata
 from typing import Any
@@ -780,9 +781,36 @@ def problems(body: dict[str, Any]) -> set[str]:
     return found
 
 
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    if len({key for key, _ in pairs}) != len(pairs):
+        raise ValueError("a key appears twice")
+    return dict(pairs)
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"{text} is too large")
+    return value
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def strict_json(content: bytes) -> Any:
+    """JSON as CONTRACT §6 reads it: UTF-8, finite numbers, no NaN or Infinity, unique keys."""
+    return json.loads(
+        content.decode("utf-8-sig"),
+        object_pairs_hook=_unique_keys,
+        parse_float=_finite,
+        parse_constant=_no_constant,
+    )
+
+
 def expected_problems(content: bytes) -> set[str]:
     try:
-        data = json.loads(content)
+        data = strict_json(content)
     except (ValueError, RecursionError):
         return {"body"}
     return problems(data) if isinstance(data, dict) else {"body"}

@@ -9,6 +9,8 @@ included, becomes one validation entry naming its field.
 from __future__ import annotations
 
 import json
+import math
+from collections import Counter
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, TypeVar
@@ -39,10 +41,12 @@ V2 = PathFamily("/campaign/api/v2/public/{bot}/campaign", Shape.V2, "v2")
 FAMILIES = (V1, V2)
 
 
-# Ids as this service issues them (Kore.ai's look the same): cl-<uuid>, cc-<uuid>, cd-<uuid>.
+# Ids as this service issues them (Kore.ai's look the same): cl-<uuid>, cc-<uuid>, cd-<uuid>,
+# job-<uuid>.
 LIST_ID_PATTERN = r"cl-[0-9A-Za-z-]{1,100}"
 CONTACT_ID_PATTERN = r"cc-[0-9A-Za-z-]{1,100}"
 CAMPAIGN_ID_PATTERN = r"cd-[0-9A-Za-z-]{1,100}"
+JOB_ID_PATTERN = r"job-[0-9A-Za-z-]{1,100}"
 
 
 class _IdConvertor(Convertor[str]):
@@ -72,10 +76,15 @@ class CampaignIdConvertor(_IdConvertor):
     regex = CAMPAIGN_ID_PATTERN
 
 
+class JobIdConvertor(_IdConvertor):
+    regex = JOB_ID_PATTERN
+
+
 # Route paths write `{list_id:list_id}`; the convertors must be known before they are built.
 register_url_convertor("list_id", ListIdConvertor())
 register_url_convertor("contact_id", ContactIdConvertor())
 register_url_convertor("campaign_id", CampaignIdConvertor())
+register_url_convertor("job_id", JobIdConvertor())
 
 
 def _describe(error: Any) -> Problem:
@@ -118,9 +127,62 @@ async def read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def _is_json(content_type: str) -> bool:
-    media_type = content_type.partition(";")[0].strip().lower()
-    return media_type == "application/json" or media_type.endswith("+json")
+UTF_8_CHARSETS = ("utf-8", "utf8")
+
+
+def check_json_content_type(content_type: str | None) -> None:
+    """415 unless the type is JSON (``application/json``, ``…+json``) in UTF-8; absent is JSON.
+
+    RFC 8259 §8.1: JSON exchanged between systems is UTF-8, so a declared charset must be UTF-8.
+    """
+    if content_type is None:
+        return
+    media_type, _, parameters = content_type.partition(";")
+    media_type = media_type.strip().lower()
+    if media_type != "application/json" and not media_type.endswith("+json"):
+        raise UnsupportedMediaType()
+    for parameter in parameters.split(";"):
+        name, _, value = parameter.partition("=")
+        charset = value.strip().strip('"').lower()
+        if name.strip().lower() == "charset" and charset not in UTF_8_CHARSETS:
+            raise UnsupportedMediaType("The request body must be JSON in UTF-8 (charset=utf-8).")
+
+
+class JsonRefused(ValueError):
+    """Valid to Python's parser but not JSON, or ambiguous; the message says which."""
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # Parsers disagree on which of two equal keys wins, so a proxy that checked one value
+    # could pass the other: a body that repeats a key has no single meaning and is refused.
+    found = dict(pairs)
+    if len(found) != len(pairs):
+        counts = Counter(key for key, _ in pairs)
+        repeated = next(key for key, count in counts.items() if count > 1)
+        raise JsonRefused(f"The key {json.dumps(repeated[:40])} appears twice in one object.")
+    return found
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise JsonRefused(f"The number {text[:40]} is too large.")
+    return value
+
+
+def _not_json(name: str) -> Any:
+    raise JsonRefused(f"{name} is not a JSON value.")
+
+
+def loads(raw: bytes | str) -> Any:
+    """Strict JSON: UTF-8 (a BOM is ignored), no NaN or Infinity, finite numbers, unique keys.
+
+    Raises JsonRefused with a reason, or ValueError / RecursionError for malformed input.
+    """
+    text = raw.decode("utf-8-sig") if isinstance(raw, bytes) else raw
+    return json.loads(
+        text, object_pairs_hook=_unique_keys, parse_float=_finite, parse_constant=_not_json
+    )
 
 
 def parse_json_object(raw: bytes, *, empty: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -132,7 +194,9 @@ def parse_json_object(raw: bytes, *, empty: dict[str, Any] | None = None) -> dic
             "body", "The request body is empty; a JSON object is required."
         )
     try:
-        data = json.loads(raw)
+        data = loads(raw)
+    except JsonRefused as exc:
+        raise ValidationFailed.field("body", f"The request body is refused: {exc}") from None
     except (ValueError, RecursionError):
         # ValueError covers malformed JSON, invalid UTF-8 and numbers too long to parse.
         raise ValidationFailed.field("body", "The request body is not valid JSON.") from None
@@ -171,10 +235,9 @@ def json_body(model: type[M], *, empty: dict[str, Any] | None = None) -> Any:
     async def dependency(request: Request) -> M:
         limit: int = request.app.state.settings.max_body_bytes
         raw = await read_body(request, limit)
-        content_type = request.headers.get("content-type")
         # An empty body is judged as empty whatever its type: curl's `--data ''` sends a form type.
-        if raw.strip() and content_type is not None and not _is_json(content_type):
-            raise UnsupportedMediaType()
+        if raw.strip():
+            check_json_content_type(request.headers.get("content-type"))
         return validate_body(model, parse_json_object(raw, empty=empty))
 
     return Depends(dependency)

@@ -237,7 +237,13 @@ def _empty_as_absent(value: Any) -> Any:
 
 
 def _as_utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        # 9999-12-31T23:00-14:00 is a valid date whose UTC time is not (year 10000).
+        raise ValueError("is out of the range of dates") from None
 
 
 def _text_only(value: Any) -> Any:

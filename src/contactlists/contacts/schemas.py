@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue
 
+from contactlists.lists.schemas import no_control_characters
 from contactlists.schemas import Timestamp
 
 
@@ -14,7 +15,11 @@ class AddContactsRequest(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    contact_list_name: str = Field(min_length=1, max_length=192)
+    # No list name holds a control character (lists.schemas.ListName): such a name is refused
+    # before it is looked up (PostgreSQL cannot even compare a text holding NUL).
+    contact_list_name: Annotated[
+        str, Field(min_length=1, max_length=192), AfterValidator(no_control_characters)
+    ]
     # The upper bound is a setting (CONTACTLISTS_MAX_BATCH), checked by the service.
     data: list[dict[str, Any]] = Field(min_length=1)
 

@@ -34,6 +34,7 @@ from contactlists.lists import service as lists
 from contactlists.lists.models import ContactList
 from contactlists.wire import CONTACT_ID_PATTERN
 
+MAX_POSITION = 2**63 - 1
 # What a contact id can look like (ours are cc-<uuid>); anything else is not looked up.
 CONTACT_ID = re.compile(CONTACT_ID_PATTERN)
 
@@ -56,9 +57,14 @@ def encode_cursor(position: int) -> str:
 def decode_cursor(cursor: str) -> int:
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        if not text.startswith("p") or not text[1:].isdigit():
+        digits = text.removeprefix("p")
+        # Positions are 64-bit integers in both databases; a larger one cannot be bound.
+        if text == digits or not (digits.isascii() and digits.isdigit()):
             raise ValueError(text)
-        return int(text[1:])
+        position = int(digits)
+        if position > MAX_POSITION:
+            raise ValueError(text)
+        return position
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise ValidationFailed.field(
             "cursor", "cursor is not a cursor this service issued"

@@ -7,7 +7,6 @@ own ``data_dir``, so every process that runs jobs must see the same directory.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import secrets
@@ -19,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from contactlists import wire
 from contactlists.auth import Caller
 from contactlists.config import Settings
 from contactlists.contacts.normalise import MAX_CUSTOM_FIELDS, MAX_FIELD_NAME_LENGTH
@@ -44,7 +44,9 @@ def parse_mapping(raw: str | None) -> dict[str, str] | None:
     if raw is None or not raw.strip():
         return None
     try:
-        mapping = json.loads(raw)
+        mapping = wire.loads(raw)
+    except wire.JsonRefused as exc:
+        raise ValidationFailed.field("mapping", f"mapping is refused: {exc}") from None
     except (ValueError, RecursionError):
         raise ValidationFailed.field("mapping", "mapping is not valid JSON") from None
     if not isinstance(mapping, dict) or not all(

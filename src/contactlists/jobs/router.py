@@ -26,14 +26,16 @@ CSV_COLUMNS = ("row", "field", "code", "value", "message")
 def build_router(family: PathFamily) -> APIRouter:
     router = APIRouter(prefix=f"{family.prefix}/jobs", tags=[f"jobs ({family.tag})"])
 
-    @router.get("/{job_id}", response_model=Success[JobOut], operation_id=f"get_job_{family.tag}")
+    @router.get(
+        "/{job_id:job_id}", response_model=Success[JobOut], operation_id=f"get_job_{family.tag}"
+    )
     async def get_job(caller: ReadCaller, job_id: JobId, session: SessionDep) -> Any:
         """A job's state, counts and first 100 row errors."""
         job = await service.get(session, caller, job_id)
         return Success(message="", data=await service.describe(session, job))
 
     @router.get(
-        "/{job_id}/errors",
+        "/{job_id:job_id}/errors",
         response_model=Success[list[RowErrorOut]],
         responses={200: {"content": {"text/csv": {}}}},
         operation_id=f"get_job_errors_{family.tag}",
@@ -52,7 +54,9 @@ def build_router(family: PathFamily) -> APIRouter:
         return Success(message="", data=found)
 
     @router.post(
-        "/{job_id}/cancel", response_model=Success[JobOut], operation_id=f"cancel_job_{family.tag}"
+        "/{job_id:job_id}/cancel",
+        response_model=Success[JobOut],
+        operation_id=f"cancel_job_{family.tag}",
     )
     async def cancel_job(
         caller: WriteCaller, job_id: JobId, session: SessionDep, settings: SettingsDep

@@ -21,7 +21,7 @@ Source = Literal["passiveApi", "passiveApiIntegration", "localDrive"]
 DataSyncMode = Literal["allowDuplicates", "dontAllowDuplicates"]
 
 
-def _no_control_characters(value: str) -> str:
+def no_control_characters(value: str) -> str:
     if any(unicodedata.category(ch) == "Cc" for ch in value):
         raise ValueError("must not contain control characters")
     return value
@@ -36,7 +36,7 @@ def _no_nul(value: str) -> str:
 ListName = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX),
-    AfterValidator(_no_control_characters),
+    AfterValidator(no_control_characters),
 ]
 Description = Annotated[str, Field(max_length=DESCRIPTION_MAX), AfterValidator(_no_nul)]
 
