@@ -1,0 +1,1018 @@
+"""Hostile inputs across every route family: each answers 4xx with the envelope, nothing changes.
+
+One table of requests, each with the status it must get. Before each case a tenant has a list
+with contacts, a finished import job and a campaign over the list; after it the same reads show
+the same data, no job was queued and no uploaded file was kept. The app runs with small limits
+(bodies of 128 KiB, uploads of 16 KiB, batches of 20), so the oversized cases stay cheap.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from httpx import ASGITransport, AsyncClient, Response
+
+from contactlists.app import create_app
+from contactlists.config import Settings
+from tests.support.campaigns import CampaignPaths, create_campaign, voice_body
+from tests.support.contacts import ADD_CONTACTS, add_contacts, all_contacts, create_list
+from tests.support.envelope import assert_failure
+from tests.support.paths import Paths
+from tests.support.tenants import Tenant, TenantFactory
+from tests.support.uploads import csv_bytes, files_under, multipart_body
+
+pytestmark = pytest.mark.anyio
+
+BODY_LIMIT = 128 * 1024
+UPLOAD_LIMIT = 16 * 1024
+BATCH_LIMIT = 20
+DEEP = 10_000
+
+REASONS = {
+    400: "validation_error",
+    401: "invalid_credentials",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: None,  # the case names its own reason
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+}
+CODES = {401: 4002, 403: 4003}
+
+JSON_TYPE = "application/json"
+PHONE = "+12125550100"
+ITEM = b'{"phoneNumber": "+12125550100"'
+
+
+# ---------------------------------------------------------------- the cases
+
+
+@dataclass(frozen=True)
+class Chunked:
+    """A body sent in chunks, without Content-Length."""
+
+    content: bytes
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    method: str
+    # A template: {v1}, {v2} (family prefixes), {add} (addContacts), {list}, {contact}, {job},
+    # {campaign}, {bot}, {account}.
+    path: str
+    status: int
+    content: bytes | Chunked | None = None
+    content_type: str | None = JSON_TYPE
+    headers: dict[str, str] = field(default_factory=dict)
+    # The request's own credentials are left out (401 cases).
+    anonymous: bool = False
+    reason: str | None = None
+
+
+def js(value: Any) -> bytes:
+    return json.dumps(value).encode()
+
+
+def nested(depth: int, inner: str = "1") -> bytes:
+    return ("[" * depth + inner + "]" * depth).encode()
+
+
+def nested_objects(depth: int) -> bytes:
+    return ('{"a": ' * depth + "1" + "}" * depth).encode()
+
+
+def padded(body: dict[str, Any], size: int = BODY_LIMIT + 1) -> bytes:
+    """``body`` with a `pad` key making it ``size`` bytes long."""
+    empty = js({**body, "pad": ""})
+    return js({**body, "pad": "x" * (size - len(empty))})
+
+
+def campaign(**overrides: Any) -> dict[str, Any]:
+    """A valid voice campaign over the list "Kept", with ``overrides``."""
+    return {**voice_body("Hostile campaign", ["Kept"]), **overrides}
+
+
+def form(*parts: tuple[bytes, bytes]) -> tuple[bytes, str]:
+    return multipart_body(list(parts))
+
+
+def file_part(content: bytes, name: bytes = b"contacts.csv") -> tuple[bytes, bytes]:
+    return b'form-data; name="file"; filename="' + name + b'"', content
+
+
+def mapping_part(content: bytes) -> tuple[bytes, bytes]:
+    return b'form-data; name="mapping"', content
+
+
+GOOD_CSV = csv_bytes([["phoneNumber", "firstName"], [PHONE, "Ann"]])
+
+
+def upload_case(case_id: str, status: int, *parts: tuple[bytes, bytes], family: str = "v1") -> Case:
+    content, content_type = form(*parts)
+    return Case(
+        case_id,
+        "POST",
+        f"{{{family}}}/contactList/{{list}}/upload",
+        status,
+        content,
+        content_type,
+    )
+
+
+def body_cases() -> list[Case]:
+    """JSON bodies: every route that reads one, with hostile content."""
+    create = "{v1}/contactList/createContactList"
+    create2 = "{v2}/contactList/createContactList"
+    update = "{v2}/contactList/{list}"
+    add = "{add}"
+    new_campaign = "{v1}?campaignType=voice"
+    put_campaign = "{v2}/{campaign}?campaignType=voice"
+    get_all_campaigns = "{v2}/getAllCampaignDetails"
+    delete_many = "{v1}/contactList/{list}/contacts/delete"
+    put_contact = "{v2}/contactList/{list}/contacts/{contact}"
+    items = [{"phoneNumber": PHONE}]
+    return [
+        # ---- over the body limit, declared or streamed without a length
+        Case("create-oversized", "POST", create, 413, padded({"name": "Big"})),
+        Case("create-oversized-chunked", "POST", create2, 413, Chunked(padded({"name": "Big"}))),
+        Case("update-oversized", "PUT", update, 413, padded({"name": "Big"})),
+        Case(
+            "add-oversized",
+            "POST",
+            add,
+            413,
+            padded({"contact_list_name": "Kept", "data": items}),
+        ),
+        Case(
+            "add-oversized-chunked",
+            "POST",
+            add,
+            413,
+            Chunked(padded({"contact_list_name": "Kept", "data": items}, 4 * BODY_LIMIT)),
+        ),
+        Case("campaign-create-oversized", "POST", new_campaign, 413, padded(campaign())),
+        Case("campaign-update-oversized", "PUT", put_campaign, 413, padded(campaign())),
+        Case(
+            "campaigns-get-all-oversized",
+            "POST",
+            get_all_campaigns,
+            413,
+            Chunked(padded({"type": "voice"})),
+        ),
+        Case(
+            "delete-contacts-oversized",
+            "POST",
+            delete_many,
+            413,
+            js({"ids": [f"cc-{index:036d}" for index in range(10_001)]}),
+        ),
+        Case("contact-update-oversized", "PUT", put_contact, 413, padded({"firstName": "Big"})),
+        # ---- wrong types
+        Case("create-name-number", "POST", create, 400, js({"name": 5})),
+        Case(
+            "create-allow-duplicates-text",
+            "POST",
+            create2,
+            400,
+            js({"name": "n", "allowDuplicates": "yes"}),
+        ),
+        Case(
+            "create-description-object", "POST", create, 400, js({"name": "n", "description": {}})
+        ),
+        Case("update-name-array", "PUT", update, 400, js({"name": []})),
+        Case("add-list-name-number", "POST", add, 400, js({"contact_list_name": 5, "data": items})),
+        Case("add-data-string", "POST", add, 400, js({"contact_list_name": "Kept", "data": "x"})),
+        Case(
+            "add-data-object", "POST", add, 400, js({"contact_list_name": "Kept", "data": items[0]})
+        ),
+        Case(
+            "add-items-not-objects",
+            "POST",
+            add,
+            400,
+            js({"contact_list_name": "Kept", "data": [1, "x", None]}),
+        ),
+        Case(
+            "add-items-arrays",
+            "POST",
+            add,
+            400,
+            js({"contact_list_name": "Kept", "data": [[PHONE]]}),
+        ),
+        Case("delete-contacts-ids-string", "POST", delete_many, 400, js({"ids": "cc-1"})),
+        Case("delete-contacts-ids-numbers", "POST", delete_many, 400, js({"ids": [1, 2]})),
+        Case("contact-update-phone-object", "PUT", put_contact, 400, js({"phoneNumber": {"a": 1}})),
+        Case("contact-update-name-array", "PUT", put_contact, 400, js({"firstName": [1]})),
+        Case("campaign-name-number", "POST", new_campaign, 400, js(campaign(name=5))),
+        Case("campaign-lists-string", "POST", new_campaign, 400, js(campaign(contactLists="Kept"))),
+        Case("campaign-priority-number", "PUT", put_campaign, 400, js(campaign(priority=3))),
+        Case(
+            "campaign-strategy-array", "POST", new_campaign, 400, js(campaign(dialingStrategy=[]))
+        ),
+        Case(
+            "campaigns-limit-text",
+            "POST",
+            get_all_campaigns,
+            400,
+            js({"type": "voice", "limit": "10"}),
+        ),
+        Case(
+            "campaigns-filters-array",
+            "POST",
+            get_all_campaigns,
+            400,
+            js({"type": "voice", "filters": []}),
+        ),
+        Case("campaigns-type-number", "POST", get_all_campaigns, 400, js({"type": 5})),
+        # ---- deep nesting
+        Case("create-deep-arrays", "POST", create, 400, nested(DEEP)),
+        Case("create-deep-name", "POST", create2, 400, b'{"name": ' + nested(DEEP) + b"}"),
+        Case("create-deep-objects", "POST", create, 400, nested_objects(DEEP)),
+        Case("update-deep", "PUT", update, 400, b'{"description": ' + nested(DEEP) + b"}"),
+        Case(
+            "add-deep-item-field",
+            "POST",
+            add,
+            400,
+            b'{"contact_list_name": "Kept", "data": [{"phoneNumber": "'
+            + PHONE.encode()
+            + b'", "x": '
+            + nested(DEEP)
+            + b"}]}",
+        ),
+        Case(
+            "add-deep-data",
+            "POST",
+            add,
+            400,
+            b'{"contact_list_name": "Kept", "data": ' + nested(DEEP) + b"}",
+        ),
+        Case("campaign-deep", "POST", new_campaign, 400, nested_objects(DEEP)),
+        Case(
+            "campaigns-get-all-deep",
+            "POST",
+            get_all_campaigns,
+            400,
+            b'{"type": "voice", "filters": ' + nested_objects(DEEP) + b"}",
+        ),
+        Case("contact-update-deep", "PUT", put_contact, 400, b'{"custom": ' + nested(DEEP) + b"}"),
+        Case(
+            "delete-contacts-deep",
+            "POST",
+            delete_many,
+            400,
+            b'{"ids": ' + nested(DEEP, '"cc-1"') + b"}",
+        ),
+        # ---- invalid UTF-8 and lone surrogates
+        Case("create-invalid-utf8", "POST", create, 400, b'{"name": "\xff\xfe"}'),
+        Case("create-overlong-utf8", "POST", create2, 400, b'{"name": "\xc0\xaf"}'),
+        Case("create-utf8-surrogate", "POST", create, 400, b'{"name": "\xed\xa0\x80"}'),
+        Case("create-escaped-surrogate", "POST", create2, 400, b'{"name": "\\ud800"}'),
+        Case("update-invalid-utf8", "PUT", update, 400, b'{"description": "caf\xe9"}'),
+        Case(
+            "add-invalid-utf8-name",
+            "POST",
+            add,
+            400,
+            b'{"contact_list_name": "K\xe9pt", "data": [{"phoneNumber": "1"}]}',
+        ),
+        Case(
+            "add-escaped-surrogate-name",
+            "POST",
+            add,
+            400,
+            js({"contact_list_name": "\ud800", "data": items}),
+        ),
+        Case(
+            "add-invalid-utf8-value",
+            "POST",
+            add,
+            400,
+            b'{"contact_list_name": "Kept", "data": [' + ITEM + b', "x": "\x80"}]}',
+        ),
+        Case(
+            "campaign-invalid-utf8",
+            "POST",
+            new_campaign,
+            400,
+            js(campaign(name="Bad"))[:-1] + b', "x": "\xfe"}',
+        ),
+        Case(
+            "campaign-escaped-surrogate",
+            "POST",
+            new_campaign,
+            400,
+            js(campaign(queue_name="\udfff")),
+        ),
+        Case(
+            "campaign-list-surrogate",
+            "PUT",
+            put_campaign,
+            400,
+            js(campaign(contactLists=["\ud800"])),
+        ),
+        Case(
+            "campaigns-get-all-surrogate",
+            "POST",
+            get_all_campaigns,
+            400,
+            js({"type": "voice", "filters": {"status": ["\udfff"]}}),
+        ),
+        Case("delete-contacts-invalid-utf8", "POST", delete_many, 400, b'{"ids": ["cc-\xff"]}'),
+        Case(
+            "contact-update-surrogate-value", "PUT", put_contact, 400, js({"firstName": "\ud800"})
+        ),
+        Case("contact-update-surrogate-key", "PUT", put_contact, 400, js({"\ud800": "x"})),
+        # ---- NUL characters in strings
+        Case("create-nul-name", "POST", create, 400, js({"name": "a\x00b"})),
+        Case("update-nul-description", "PUT", update, 400, js({"description": "a\x00b"})),
+        Case(
+            "add-nul-list-name",
+            "POST",
+            add,
+            400,
+            js({"contact_list_name": "Kept\x00", "data": items}),
+        ),
+        Case("delete-contacts-nul-key", "POST", delete_many, 400, js({"ids\x00": ["cc-1"]})),
+        Case("contact-update-nul-value", "PUT", put_contact, 400, js({"firstName": "A\x00"})),
+        Case("contact-update-nul-key", "PUT", put_contact, 400, js({"a\x00b": "x"})),
+        Case("campaign-nul-name", "POST", new_campaign, 400, js(campaign(name="x\x00"))),
+        Case(
+            "campaign-nul-list", "PUT", put_campaign, 400, js(campaign(contactLists=["Kept\x00"]))
+        ),
+        Case(
+            "campaign-nul-dnc", "POST", new_campaign, 400, js(campaign(dncLists={"name": "\x00"}))
+        ),
+        Case("campaigns-get-all-nul", "POST", get_all_campaigns, 400, js({"type": "voice\x00"})),
+        # ---- injection strings where they cannot be valid
+        Case(
+            "add-sql-list-name",
+            "POST",
+            add,
+            404,
+            js({"contact_list_name": "x' OR '1'='1", "data": items}),
+        ),
+        Case(
+            "campaign-sql-list",
+            "POST",
+            new_campaign,
+            400,
+            js(campaign(contactLists=["Kept' OR 1=1 --"])),
+        ),
+        Case(
+            "campaigns-sql-sort",
+            "POST",
+            get_all_campaigns,
+            400,
+            js(
+                {
+                    "type": "voice",
+                    "sortBy": {
+                        "name; DROP TABLE campaign": "asc",
+                        "name": "asc; DROP TABLE campaign",
+                    },
+                }
+            ),
+        ),
+        Case("delete-contacts-mixed-ids", "POST", delete_many, 400, js({"ids": ["cc-1", 5, None]})),
+        # ---- huge and non-finite numbers
+        Case("create-1e400", "POST", create, 400, b'{"name": "n", "allowDuplicates": 1e400}'),
+        Case("create-name-1e400", "POST", create2, 400, b'{"name": 1e400}'),
+        Case("create-nan", "POST", create, 400, b'{"name": "n", "allowDuplicates": NaN}'),
+        Case("create-infinity", "POST", create2, 400, b'{"name": "n", "description": Infinity}'),
+        Case(
+            "create-5000-digits", "POST", create, 400, b'{"name": "n", "x": ' + b"9" * 5000 + b"}"
+        ),
+        Case(
+            "add-phone-1e400",
+            "POST",
+            add,
+            400,
+            b'{"contact_list_name": "Kept", "data": [{"phoneNumber": 1e400}]}',
+        ),
+        Case(
+            "add-field-nan",
+            "POST",
+            add,
+            400,
+            b'{"contact_list_name": "Kept", "data": [{"phoneNumber": "+12125550100", "x": NaN}]}',
+        ),
+        Case(
+            "campaigns-skip-2**70",
+            "POST",
+            get_all_campaigns,
+            400,
+            js({"type": "voice", "skip": 2**70}),
+        ),
+        Case(
+            "campaigns-limit-1e400",
+            "POST",
+            get_all_campaigns,
+            400,
+            b'{"type": "voice", "limit": 1e400}',
+        ),
+        Case(
+            "campaigns-page-negative-2**70",
+            "POST",
+            get_all_campaigns,
+            400,
+            js({"type": "voice", "page": -(2**70)}),
+        ),
+        Case(
+            "campaigns-skip-negative",
+            "POST",
+            get_all_campaigns,
+            400,
+            js({"type": "voice", "skip": -1}),
+        ),
+        Case(
+            "campaigns-limit-zero",
+            "POST",
+            get_all_campaigns,
+            400,
+            js({"type": "voice", "limit": 0}),
+        ),
+        Case(
+            "campaigns-page-minus-infinity",
+            "POST",
+            get_all_campaigns,
+            400,
+            b'{"type": "voice", "page": -Infinity}',
+        ),
+        Case(
+            "campaigns-start-date-overflows",
+            "POST",
+            get_all_campaigns,
+            400,
+            js({"type": "voice", "startDate": "9999-12-31T23:59:59-14:00"}),
+        ),
+        Case(
+            "campaigns-end-date-underflows",
+            "POST",
+            get_all_campaigns,
+            400,
+            js({"type": "voice", "endDate": "0001-01-01T00:00:00+14:00"}),
+        ),
+        Case(
+            "campaign-attempts-2**70",
+            "POST",
+            new_campaign,
+            400,
+            js(
+                campaign(
+                    dialingStrategy={**campaign()["dialingStrategy"], "maxAttemptsPerRecord": 2**70}
+                )
+            ),
+        ),
+        Case(
+            "campaign-ring-time-1e400",
+            "PUT",
+            put_campaign,
+            400,
+            js(campaign())[:-1] + b', "maxSkips": 1e400}',
+        ),
+        Case(
+            "contact-update-priority-2**70",
+            "PUT",
+            put_contact,
+            400,
+            js({"contactPriority": 2**70, "x": 1e308})[:-1] + b', "y": 1e400}',
+        ),
+        # ---- empty bodies and wrong shapes
+        Case("create-empty", "POST", create, 400, b""),
+        Case("create-empty-object", "POST", create2, 400, b"{}"),
+        Case("create-array", "POST", create, 400, b"[]"),
+        Case("update-array", "PUT", update, 400, js([{"name": "x"}])),
+        Case("add-empty", "POST", add, 400, b""),
+        Case("add-array", "POST", add, 400, js([{"contact_list_name": "Kept", "data": items}])),
+        Case("add-no-items", "POST", add, 400, js({"contact_list_name": "Kept", "data": []})),
+        Case(
+            "add-over-the-batch",
+            "POST",
+            add,
+            400,
+            js({"contact_list_name": "Kept", "data": items * (BATCH_LIMIT + 1)}),
+        ),
+        Case("campaign-empty", "POST", new_campaign, 400, b""),
+        Case("campaign-array", "PUT", put_campaign, 400, b"[]"),
+        Case("campaigns-get-all-array", "POST", get_all_campaigns, 400, b'[{"type": "voice"}]'),
+        Case("delete-contacts-empty", "POST", delete_many, 400, b""),
+        Case("delete-contacts-none", "POST", delete_many, 400, js({"ids": []})),
+        Case("contact-update-array", "PUT", put_contact, 400, b"[]"),
+        Case("contact-update-string", "PUT", put_contact, 400, b'"phoneNumber"'),
+        # ---- duplicate keys: which one counts is not defined, so neither does
+        Case("create-duplicate-keys", "POST", create, 400, b'{"name": "First", "name": "Second"}'),
+        Case(
+            "update-duplicate-keys", "PUT", update, 400, b'{"description": "a", "description": "b"}'
+        ),
+        Case(
+            "add-duplicate-keys",
+            "POST",
+            add,
+            400,
+            b'{"contact_list_name": "Kept", "contact_list_name": "Other", "data": ['
+            + ITEM
+            + b"}]}",
+        ),
+        Case(
+            "add-duplicate-item-keys",
+            "POST",
+            add,
+            400,
+            b'{"contact_list_name": "Kept", "data": [' + ITEM + b', "phoneNumber": "+1212555"}]}',
+        ),
+        Case(
+            "campaign-duplicate-keys",
+            "POST",
+            new_campaign,
+            400,
+            js(campaign())[:-1] + b', "name": "Again"}',
+        ),
+        Case(
+            "delete-contacts-duplicate-keys",
+            "POST",
+            delete_many,
+            400,
+            b'{"ids": ["cc-1"], "ids": ["cc-2"]}',
+        ),
+        # ---- field lengths
+        Case("create-name-49", "POST", create, 400, js({"name": "x" * 49})),
+        Case(
+            "create-description-257",
+            "POST",
+            create2,
+            400,
+            js({"name": "n", "description": "x" * 257}),
+        ),
+        Case(
+            "add-list-name-193",
+            "POST",
+            add,
+            400,
+            js({"contact_list_name": "x" * 193, "data": items}),
+        ),
+        Case("campaign-name-49", "POST", new_campaign, 400, js(campaign(name="x" * 49))),
+        Case(
+            "campaign-description-257",
+            "PUT",
+            put_campaign,
+            400,
+            js(campaign(description="x" * 257)),
+        ),
+        Case(
+            "campaign-101-lists",
+            "POST",
+            new_campaign,
+            400,
+            js(campaign(contactLists=["Kept"] * 101)),
+        ),
+        Case("contact-update-unique-id-301", "PUT", put_contact, 400, js({"uniqueId": "x" * 301})),
+        Case("contact-update-field-name-101", "PUT", put_contact, 400, js({"x" * 101: "v"})),
+        Case("contact-update-value-301", "PUT", put_contact, 400, js({"plan": "x" * 301})),
+        Case(
+            "contact-update-151-fields",
+            "PUT",
+            put_contact,
+            400,
+            js({f"f{index}": "v" for index in range(151)}),
+        ),
+        # ---- wrong content types
+        Case("create-text-plain", "POST", create, 415, js({"name": "Typed"}), "text/plain"),
+        Case(
+            "create-form", "POST", create2, 415, b"name=Typed", "application/x-www-form-urlencoded"
+        ),
+        Case(
+            "create-latin-1",
+            "POST",
+            create,
+            415,
+            '{"name": "Café"}'.encode("latin-1"),
+            "application/json; charset=iso-8859-1",
+        ),
+        Case(
+            "create-utf-16",
+            "POST",
+            create2,
+            415,
+            '{"name": "Wide"}'.encode("utf-16"),
+            "application/json; charset=utf-16",
+        ),
+        Case("update-xml", "PUT", update, 415, b"<name>x</name>", "application/xml"),
+        Case(
+            "add-form",
+            "POST",
+            add,
+            415,
+            js({"contact_list_name": "Kept", "data": items}),
+            "application/x-www-form-urlencoded",
+        ),
+        Case("add-multipart", "POST", add, 415, *form(file_part(GOOD_CSV))),
+        Case("campaign-text", "POST", new_campaign, 415, js(campaign()), "text/xml"),
+        Case("delete-contacts-text", "POST", delete_many, 415, js({"ids": ["cc-1"]}), "text/plain"),
+        Case("contact-update-csv", "PUT", put_contact, 415, b"firstName\nEve\n", "text/csv"),
+    ]
+
+
+def upload_cases() -> list[Case]:
+    """Multipart uploads (and what is not one)."""
+    upload = "{v2}/contactList/{list}/upload"
+    big = csv_bytes([["phoneNumber"], *([PHONE] for _ in range(UPLOAD_LIMIT // 10))])
+    return [
+        upload_case("upload-oversized", 413, file_part(big)),
+        Case("upload-oversized-chunked", "POST", upload, 413, *_chunked_form(file_part(big))),
+        Case("upload-json", "POST", upload, 415, js({"file": "x"})),
+        Case("upload-raw-csv", "POST", upload, 415, GOOD_CSV, "text/csv"),
+        Case("upload-no-boundary", "POST", upload, 400, GOOD_CSV, "multipart/form-data"),
+        upload_case("upload-no-parts", 400),
+        upload_case("upload-no-file", 400, mapping_part(b"{}")),
+        upload_case("upload-two-files", 400, file_part(GOOD_CSV), file_part(GOOD_CSV)),
+        upload_case("upload-empty-file", 400, file_part(b"")),
+        upload_case("upload-header-only-blank", 400, file_part(b"\r\n\r\n")),
+        upload_case(
+            "upload-invalid-utf8-header", 400, file_part(b"phone\xffNumber\r\n+12125550100\r\n")
+        ),
+        upload_case(
+            "upload-utf16-file", 400, file_part("phoneNumber\r\n+12125550100\r\n".encode("utf-16"))
+        ),
+        upload_case(
+            "upload-nul-in-header", 400, file_part(b"phoneNumber,pl\x00an\r\n+12125550100,x\r\n")
+        ),
+        upload_case(
+            "upload-binary", 400, file_part(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00")
+        ),
+        upload_case("upload-truncated-gzip", 400, file_part(gzip.compress(GOOD_CSV)[:20])),
+        upload_case(
+            "upload-column-name-101",
+            400,
+            file_part(csv_bytes([["phoneNumber", "x" * 101], [PHONE, "v"]])),
+        ),
+        upload_case(
+            "upload-151-columns",
+            400,
+            file_part(
+                csv_bytes([["phoneNumber", *(f"c{i}" for i in range(151))], [PHONE, *("v" * 151)]])
+            ),
+        ),
+        upload_case(
+            "upload-mapping-not-json", 400, file_part(GOOD_CSV), mapping_part(b"{phoneNumber")
+        ),
+        upload_case(
+            "upload-mapping-array", 400, file_part(GOOD_CSV), mapping_part(b'["phoneNumber"]')
+        ),
+        upload_case(
+            "upload-mapping-deep", 400, file_part(GOOD_CSV), mapping_part(nested_objects(DEEP))
+        ),
+        upload_case(
+            "upload-mapping-invalid-utf8",
+            400,
+            file_part(GOOD_CSV),
+            mapping_part(b'{"phoneNumber": "ph\xffone"}'),
+        ),
+        upload_case(
+            "upload-mapping-nul",
+            400,
+            file_part(GOOD_CSV),
+            mapping_part(js({"phoneNumber": "phone\x00Number"})),
+        ),
+        upload_case(
+            "upload-mapping-duplicate-keys",
+            400,
+            file_part(GOOD_CSV),
+            mapping_part(b'{"phoneNumber": "phoneNumber", "phoneNumber": "firstName"}'),
+        ),
+        upload_case(
+            "upload-mapping-unknown-header",
+            400,
+            file_part(GOOD_CSV),
+            mapping_part(js({"phoneNumber": "x" * 5000})),
+        ),
+        upload_case(
+            "upload-mapping-nan", 400, file_part(GOOD_CSV), mapping_part(b'{"phoneNumber": NaN}')
+        ),
+        upload_case(
+            "upload-mapping-file",
+            400,
+            file_part(GOOD_CSV),
+            (b'form-data; name="mapping"; filename="m.json"', b"{}"),
+        ),
+    ]
+
+
+def _chunked_form(*parts: tuple[bytes, bytes]) -> tuple[Chunked, str]:
+    content, content_type = form(*parts)
+    return Chunked(content), content_type
+
+
+def path_and_query_cases() -> list[Case]:
+    """Hostile ids in paths, and hostile query strings."""
+    contacts = "{v1}/contactList/{list}/getAllContacts"
+    lists = "{v2}/contactList/getAllListDetails"
+    return [
+        # ---- ids
+        Case("list-id-nul", "GET", "{v1}/contactList/cl-%00", 404),
+        Case("list-id-traversal", "GET", "{v2}/contactList/..%2F..%2Fetc%2Fpasswd", 404),
+        Case("list-id-sql", "DELETE", "{v1}/contactList/cl-1'%20OR%20'1'='1", 404),
+        Case("list-id-2000", "PUT", "{v2}/contactList/cl-" + "f" * 2000, 404, js({"name": "x"})),
+        Case("list-id-unicode", "GET", "{v1}/contactList/cl-%E2%98%83", 404),
+        Case("contact-id-nul", "GET", "{v2}/contactList/{list}/contacts/cc-%00", 404),
+        Case("contact-id-sql", "DELETE", "{v1}/contactList/{list}/contacts/cc-1'--", 404),
+        Case("job-id-nul", "GET", "{v1}/jobs/job-%00", 404),
+        Case("job-id-sql", "GET", "{v2}/jobs/job-1'%20OR%20'1'='1/errors", 404),
+        Case("job-id-traversal", "POST", "{v1}/jobs/..%2F..%2Fjob/cancel", 404),
+        Case("job-id-65", "GET", "{v2}/jobs/job-" + "a" * 61, 400),
+        Case("job-id-surrogate-bytes", "GET", "{v1}/jobs/job-%ED%A0%80", 404),
+        Case("job-id-invalid-utf8", "GET", "{v2}/jobs/job-%FF", 404),
+        Case("campaign-id-nul", "GET", "{v1}/cd-%00", 404),
+        Case("campaign-id-sql", "POST", "{v2}/cd-1'--/status?view=status", 404),
+        Case(
+            "bot-nul", "GET", "/agentassist/api/v1/public/st-%00/campaign/contactList/{list}", 400
+        ),
+        Case(
+            "bot-traversal",
+            "GET",
+            "/campaign/api/v2/public/..%2F..%2F/campaign/contactList/{list}",
+            404,
+        ),
+        Case(
+            "bot-2000",
+            "GET",
+            "/agentassist/api/v1/public/st-" + "a" * 2000 + "/campaign/contactList/{list}",
+            400,
+        ),
+        # ---- query strings
+        Case("lists-search-nul", "GET", lists + "?search=%00", 400),
+        Case("lists-search-193", "POST", lists + "?search=" + "x" * 193, 400),
+        Case("lists-type-sql", "GET", lists + "?type=call'%20OR%201=1", 400),
+        Case("lists-type-nul", "POST", lists + "?type=%00", 400),
+        Case("lists-skip-negative", "GET", lists + "?skip=-1", 400),
+        Case("lists-limit-negative", "POST", lists + "?limit=-1", 400),
+        Case("lists-limit-huge", "GET", lists + "?limit=99999999999999999999999", 400),
+        Case("lists-skip-2**64", "GET", lists + f"?skip={2**64}", 400),
+        Case("lists-limit-nan", "GET", lists + "?limit=NaN", 400),
+        Case("lists-skip-float", "POST", lists + "?skip=1e3", 400),
+        Case("contacts-skip-negative", "GET", contacts + "?skip=-5", 400),
+        Case("contacts-limit-zero", "GET", contacts + "?limit=0", 400),
+        Case("contacts-limit-1001", "GET", contacts + "?limit=1001", 400),
+        Case("contacts-skip-2**70", "GET", contacts + f"?skip={2**70}", 400),
+        Case("contacts-cursor-garbage", "GET", contacts + "?cursor=!!!", 400),
+        Case("contacts-cursor-nul", "GET", contacts + "?cursor=%00", 400),
+        Case("contacts-cursor-65", "GET", contacts + "?cursor=" + "A" * 65, 400),
+        Case(
+            "contacts-cursor-huge-position", "GET", contacts + "?cursor=" + _cursor("9" * 40), 400
+        ),
+        Case("contacts-cursor-negative", "GET", contacts + "?cursor=" + _cursor("-1"), 400),
+        Case("delete-list-force-maybe", "DELETE", "{v2}/contactList/{list}?force=maybe", 400),
+        Case("campaign-type-nul", "DELETE", "{v1}/{campaign}?campaignType=%00", 400),
+        Case(
+            "campaign-trigger-unknown",
+            "POST",
+            "{v2}/{campaign}?campaignType=voice&trigger=explode",
+            400,
+        ),
+        Case("campaign-status-view", "POST", "{v1}/{campaign}/status?view=%00", 400),
+        Case("campaign-create-type-sql", "POST", "{v2}?campaignType=voice'--", 400, js(campaign())),
+    ]
+
+
+def _cursor(position: str) -> str:
+    import base64
+
+    return base64.urlsafe_b64encode(f"p{position}".encode()).decode().rstrip("=")
+
+
+def state_and_credential_cases() -> list[Case]:
+    """Requests that are well formed but may not change anything."""
+    return [
+        Case(
+            "create-duplicate-name",
+            "POST",
+            "{v1}/contactList/createContactList",
+            409,
+            js({"name": " KEPT "}),
+            reason="duplicate_name",
+        ),
+        Case("delete-list-in-use", "DELETE", "{v2}/contactList/{list}", 409, reason="list_in_use"),
+        Case(
+            "campaign-stop-when-ready",
+            "POST",
+            "{v1}/{campaign}?campaignType=voice&trigger=stop",
+            409,
+            reason="invalid_state",
+        ),
+        Case("campaign-wrong-type", "PUT", "{v2}/{campaign}?campaignType=sms", 400, js(campaign())),
+        Case("restore-live-list", "POST", "{v1}/contactList/{list}/restore", 404),
+        Case("list-wrong-method", "PATCH", "{v2}/contactList/{list}", 405, js({"name": "x"})),
+        Case("no-token", "DELETE", "{v1}/contactList/{list}", 401, anonymous=True),
+        Case(
+            "garbage-token",
+            "POST",
+            "{add}",
+            401,
+            js({"contact_list_name": "Kept", "data": [{"phoneNumber": PHONE}]}),
+            anonymous=True,
+            headers={"auth": "\x00garbage"},
+        ),
+        Case(
+            "bearer-nothing",
+            "PUT",
+            "{v2}/contactList/{list}",
+            401,
+            js({"name": "x"}),
+            anonymous=True,
+            headers={"Authorization": "Bearer "},
+        ),
+        Case(
+            "iid-mismatch",
+            "DELETE",
+            "{v2}/contactList/{list}",
+            403,
+            headers={"iid": "st-someone-else"},
+        ),
+        Case(
+            "account-mismatch",
+            "DELETE",
+            "{v1}/{campaign}?campaignType=voice",
+            403,
+            headers={"accountId": "0" * 24},
+        ),
+        Case(
+            "account-header-and-query-disagree",
+            "POST",
+            "{v1}/contactList/{list}/restore?accountId=" + "f" * 24,
+            400,
+        ),
+    ]
+
+
+CASES = body_cases() + upload_cases() + path_and_query_cases() + state_and_credential_cases()
+
+
+def test_the_table_is_large_and_its_ids_unique() -> None:
+    ids = [case.id for case in CASES]
+    assert len(ids) >= 100
+    assert len(set(ids)) == len(ids), sorted(i for i in ids if ids.count(i) > 1)
+
+
+# ---------------------------------------------------------------- the tenant's data
+
+
+@pytest.fixture(scope="module")
+def anyio_backend() -> str:
+    # The app and the tenant's data are made once per module and backend: one event loop.
+    return "asyncio"
+
+
+@dataclass
+class World:
+    app: FastAPI
+    client: AsyncClient
+    tenant: Tenant
+    list_id: str
+    contact_id: str
+    job_id: str
+    campaign_id: str
+    uploads: Path
+    # What the tenant could read after the last case (see `snapshot`).
+    seen: dict[str, Any] = field(default_factory=dict)
+
+    def fill(self, template: str) -> str:
+        v1, v2 = Paths("v1", self.tenant.bot).prefix, Paths("v2", self.tenant.bot).prefix
+        return template.format(
+            v1=v1,
+            v2=v2,
+            add=ADD_CONTACTS.format(bot=self.tenant.bot),
+            list=self.list_id,
+            contact=self.contact_id,
+            job=self.job_id,
+            campaign=self.campaign_id,
+            bot=self.tenant.bot,
+        )
+
+    async def run_jobs(self) -> int:
+        ran: int = await self.app.state.workers.run_until_idle()
+        return ran
+
+
+@pytest.fixture(scope="module")
+async def world(
+    database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[World]:
+    """An app with small limits, and a tenant with a list, contacts, a job and a campaign."""
+    data_dir = tmp_path_factory.mktemp("hostile")
+    settings = Settings(
+        database_url=database_url,
+        data_dir=data_dir,
+        workers=0,
+        normalise_processes=0,
+        max_body_bytes=BODY_LIMIT,
+        max_upload_bytes=UPLOAD_LIMIT,
+        max_batch=BATCH_LIMIT,
+    )
+    app = create_app(settings)
+    async with (
+        app.router.lifespan_context(app),
+        AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as client,
+    ):
+        tenant = await TenantFactory(app).create()
+        created = await create_list(client, tenant, "Kept", description="before")
+        job_id = await add_contacts(
+            client,
+            tenant,
+            "Kept",
+            [
+                {"phoneNumber": PHONE, "firstName": "Ann", "plan": "gold"},
+                {"phoneNumber": "+12125550101", "lastName": "Bo"},
+                {"phoneNumber": "not a number"},
+            ],
+        )
+        await app.state.workers.run_until_idle()
+        contacts = await all_contacts(client, tenant, created["_id"])
+        voice = await create_campaign(client, tenant, campaign())
+        world = World(
+            app=app,
+            client=client,
+            tenant=tenant,
+            list_id=created["_id"],
+            contact_id=contacts[0]["_id"],
+            job_id=job_id,
+            campaign_id=voice["_id"],
+            uploads=data_dir / "uploads",
+        )
+        world.seen = await snapshot(world)
+        assert len(world.seen["contacts"]["data"]["results"]) == 2
+        yield world
+
+
+async def snapshot(world: World) -> dict[str, Any]:
+    """Everything the tenant can read about its data (every list, contact, job and campaign)."""
+    tenant, client = world.tenant, world.client
+    headers = tenant.headers()
+    v1, v2 = Paths("v1", tenant.bot), Paths("v2", tenant.bot)
+    campaigns = CampaignPaths("v2", tenant.bot)
+
+    async def read(method: str, url: str, **kwargs: Any) -> Any:
+        response = await client.request(method, url, headers=headers, **kwargs)
+        assert response.status_code == 200, f"{method} {url}: {response.text}"
+        return response.json()
+
+    return {
+        "list": await read("GET", v2.list(world.list_id)),
+        "lists": await read("GET", v1.get_all),
+        "dnc lists": await read("GET", f"{v2.get_all}?type=dnc"),
+        "contacts": await read("GET", f"{v1.list(world.list_id)}/getAllContacts?limit=1000"),
+        "job": await read("GET", f"{v1.prefix}/jobs/{world.job_id}"),
+        "voice campaigns": await read("POST", campaigns.get_all, json={"type": "voice"}),
+        "sms campaigns": await read("POST", campaigns.get_all, json={"type": "sms"}),
+    }
+
+
+# ---------------------------------------------------------------- the test
+
+
+async def send(world: World, case: Case) -> Response:
+    headers = {} if case.anonymous else world.tenant.headers()
+    if case.content_type is not None and case.content is not None:
+        headers["Content-Type"] = case.content_type
+    headers.update(case.headers)
+    content: Any = case.content
+    if isinstance(content, Chunked):
+        content = _chunks(content.content)
+    return await world.client.request(
+        case.method, world.fill(case.path), content=content, headers=headers
+    )
+
+
+async def _chunks(body: bytes, size: int = 4096) -> AsyncIterator[bytes]:
+    for start in range(0, len(body), size):
+        yield body[start : start + size]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
+async def test_a_hostile_request_is_a_4xx_envelope_and_changes_nothing(
+    world: World, case: Case
+) -> None:
+    response = await send(world, case)
+
+    # Jobs run before the reads, so whatever a case set off shows in its own comparison;
+    # compared with what the previous case left, so one failure does not fail the later ones.
+    ran = await world.run_jobs()
+    before, after = world.seen, await snapshot(world)
+    world.seen = after
+    assert response.status_code == case.status, response.text[:500]
+    reason = case.reason or REASONS[case.status]
+    assert reason is not None
+    assert_failure(response, case.status, reason, CODES.get(case.status))
+    if case.status == 405:
+        assert response.headers["allow"]
+    assert ran == 0, "a job was queued"
+    assert files_under(world.uploads) == []
+    assert after == before
