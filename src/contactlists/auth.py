@@ -66,11 +66,12 @@ def _token_from(auth: str | None, authorization: str | None) -> str:
 async def verify_token(session: AsyncSession, token: str, *, leeway: int) -> tuple[App, str]:
     """The app that signed ``token`` and the actor it names; InvalidCredentials otherwise."""
     try:
-        header = jwt.get_unverified_header(token)
-        unverified: dict[str, Any] = jwt.decode(token, options={"verify_signature": False})
+        # Header and claims in one parse; the signature is checked below with the app's secret.
+        parsed = jwt.decode_complete(token, options={"verify_signature": False})
     except jwt.PyJWTError:
         raise InvalidCredentials() from None
-    client_id = unverified.get("appId")
+    header: dict[str, Any] = parsed["header"]
+    client_id = parsed["payload"].get("appId")
     if not isinstance(client_id, str) or not APP_ID_PATTERN.match(client_id):
         raise InvalidCredentials()
     app = await apps.find_usable(session, client_id)

@@ -25,7 +25,9 @@ async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
         await session.commit()
 
 
-def _settings(request: Request) -> Settings:
+async def _settings(request: Request) -> Settings:
+    # A coroutine, not a plain function: FastAPI runs those in a worker thread, and this one
+    # is in every authenticated request (B4).
     settings: Settings = request.app.state.settings
     return settings
 

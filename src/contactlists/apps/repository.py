@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import exists, select
+from sqlalchemy import bindparam, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contactlists.apps.models import App
 
+# Built once: every authenticated request runs it, and building a statement (and its cache
+# key) costs more than session.get saves (B4).
+_BY_CLIENT_ID = select(App).where(App.client_id == bindparam("client_id"))
+
 
 async def get(session: AsyncSession, client_id: str) -> App | None:
-    return await session.get(App, client_id)
+    return (await session.scalars(_BY_CLIENT_ID, {"client_id": client_id})).one_or_none()
 
 
 async def add(session: AsyncSession, app: App) -> None:

@@ -11,12 +11,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, select, update
+from sqlalchemy import ColumnElement, Select, bindparam, delete, exists, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contactlists.campaigns.models import Campaign, CampaignList
 from contactlists.db.base import utcnow
+from contactlists.jobs.models import ACTIVE_STATES, Job
 from contactlists.lists.models import ContactList
 
 
@@ -57,6 +58,60 @@ async def get_live(
     session: AsyncSession, *, account_id: str, bot_id: str, list_id: str
 ) -> ContactList | None:
     return await session.scalar(select(ContactList).where(*_live(account_id, bot_id, list_id)))
+
+
+def _live_in_use_statement() -> Select[ContactList, bool, str, str]:
+    busy = (
+        exists()
+        .where(
+            Job.account_id == ContactList.account_id,
+            Job.list_id == ContactList.id,
+            # Not in_(ACTIVE_STATES): an IN list is re-rendered at every execution.
+            or_(*(Job.state == state for state in ACTIVE_STATES)),
+        )
+        .label("busy")
+    )
+    return (
+        select(ContactList, busy, Campaign.id, Campaign.name)
+        .outerjoin(
+            CampaignList,
+            (CampaignList.account_id == ContactList.account_id)
+            & (CampaignList.list_id == ContactList.id),
+        )
+        .outerjoin(
+            Campaign,
+            (Campaign.account_id == CampaignList.account_id)
+            & (Campaign.id == CampaignList.campaign_id),
+        )
+        .where(
+            ContactList.account_id == bindparam("account_id"),
+            ContactList.bot_id == bindparam("bot_id"),
+            ContactList.id == bindparam("list_id"),
+            ContactList.deleted_at.is_(None),
+        )
+        .order_by(Campaign.created_at, Campaign.id)
+    )
+
+
+# Built once, with bound parameters: building it (and its cache key) at every request cost
+# more than running it (B4).
+_LIVE_IN_USE = _live_in_use_statement()
+
+
+async def get_live_in_use(
+    session: AsyncSession, *, account_id: str, bot_id: str, list_id: str
+) -> tuple[ContactList, bool, list[dict[str, str]]] | None:
+    """A live list, whether a job for it is queued or running, and the campaigns that use it
+    (oldest first): in one statement, as the list-details GET (B4) needs them.
+
+    One row per campaign using the list (or one with no campaign): a list is used by few.
+    """
+    parameters = {"account_id": account_id, "bot_id": bot_id, "list_id": list_id}
+    rows = (await session.execute(_LIVE_IN_USE, parameters)).all()
+    if not rows:
+        return None
+    campaigns = [{"id": row[2], "name": row[3]} for row in rows if row[2] is not None]
+    return rows[0][0], bool(rows[0][1]), campaigns
 
 
 async def get_in_trash(

@@ -110,8 +110,8 @@ def build_router(family: PathFamily) -> APIRouter:
     )
     async def get_contact_list(caller: ReadCaller, list_id: ListId, session: SessionDep) -> Any:
         """Get one contact list."""
-        found = await service.get(session, caller, list_id)
-        return Success(message="", data=render.full(await service.view(session, found), shape))
+        view = await service.get_view(session, caller, list_id)  # one statement: B4
+        return Success(message="", data=render.full(view, shape))
 
     @router.put(
         "/{list_id:list_id}",

@@ -136,6 +136,17 @@ async def get(session: AsyncSession, caller: Caller, list_id: str) -> ContactLis
     return found
 
 
+async def get_view(session: AsyncSession, caller: Caller, list_id: str) -> ListView:
+    """A live list with its status and campaigns, read in one statement."""
+    found = await repository.get_live_in_use(
+        session, account_id=caller.account_id, bot_id=caller.bot_id, list_id=list_id
+    )
+    if found is None:
+        raise _not_found(list_id)
+    record, processing, campaigns = found
+    return ListView(record, processing, tuple(campaigns))
+
+
 async def list_all(
     session: AsyncSession,
     caller: Caller,
