@@ -18,8 +18,8 @@ from tests.support.campaigns import CampaignPaths, create_campaign, sms_body
 from tests.support.contacts import add_contacts, create_list
 from tests.support.envelope import assert_validation_error
 from tests.support.paths import Paths
-from tests.support.tenants import Tenant
-from tests.support.uploads import export_url
+from tests.support.tenants import Tenant, TenantFactory
+from tests.support.uploads import app_with, export_url
 
 DOCUMENT = create_app(Settings(database_url="sqlite://", workers=0)).openapi()
 SCHEMA = schemathesis.openapi.from_dict(DOCUMENT)
@@ -36,12 +36,15 @@ def operations() -> list[tuple[str, str, dict[str, Any]]]:
 
 
 def assert_documented(operation_id: str, response: Response) -> None:
-    """``response`` has a status, content type, body and headers its operation documents."""
+    """``response`` has a status, content type, body and headers that its operation documents."""
     operation = SCHEMA.find_operation_by_id(operation_id)
     documented = operation.definition.raw["responses"]
     assert str(response.status_code) in documented, (response.status_code, sorted(documented))
+    answer = documented[str(response.status_code)]
     media_type = response.headers["content-type"].partition(";")[0]
-    assert media_type in documented[str(response.status_code)]["content"], media_type
+    assert media_type in answer["content"], media_type
+    for name, header in answer.get("headers", {}).items():
+        assert not header["required"] or name in response.headers, name
     operation.validate_response(response)
 
 
@@ -112,6 +115,8 @@ def test_path_ids_are_documented_in_the_formats_the_routes_match() -> None:
     parameters = {p["name"]: p["schema"] for p in path["get"]["parameters"] if p["in"] == "path"}
     assert parameters["list_id"]["pattern"] == "^cl-[0-9A-Za-z-]{1,100}$"
     assert parameters["bot"]["pattern"] == "^st-[A-Za-z0-9-]{1,100}$"
+    job = DOCUMENT["paths"]["/campaign/api/v2/public/{bot}/campaign/jobs/{job_id}"]["get"]
+    assert job["parameters"][0]["schema"]["pattern"] == "^job-[0-9A-Za-z-]{1,100}$"
 
 
 def test_updates_document_their_body_as_optional() -> None:
@@ -230,3 +235,18 @@ async def test_csv_answers_are_documented(
     assert_documented("get_job_errors_v1", errors)
     assert unknown.status_code == 404
     assert_documented("get_job_errors_v1", unknown)
+
+
+@pytest.mark.anyio
+async def test_a_rate_limited_answer_is_documented(settings: Settings) -> None:
+    """429 with the envelope and the documented Retry-After header."""
+    async with app_with(settings, rate_limit_per_minute=1) as (app, client):
+        tenant = await TenantFactory(app).create()
+        url = Paths("v2", tenant.bot).get_all
+        first = await client.get(url, headers=tenant.headers())
+        limited = await client.get(url, headers=tenant.headers())
+
+    assert first.status_code == 200, first.text
+    assert limited.status_code == 429, limited.text
+    assert limited.headers["retry-after"].isdigit()
+    assert_documented("get_all_contact_lists_v2_get", limited)

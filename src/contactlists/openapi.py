@@ -20,7 +20,12 @@ from fastapi import FastAPI
 
 from contactlists import errors
 from contactlists.auth import BOT_ID_PATTERN
-from contactlists.wire import CAMPAIGN_ID_PATTERN, CONTACT_ID_PATTERN, LIST_ID_PATTERN
+from contactlists.wire import (
+    CAMPAIGN_ID_PATTERN,
+    CONTACT_ID_PATTERN,
+    JOB_ID_PATTERN,
+    LIST_ID_PATTERN,
+)
 
 Document = dict[str, Any]
 Operation = dict[str, Any]
@@ -36,6 +41,7 @@ PATH_PATTERNS = {
     "list_id": f"^{LIST_ID_PATTERN}$",
     "contact_id": f"^{CONTACT_ID_PATTERN}$",
     "campaign_id": f"^{CAMPAIGN_ID_PATTERN}$",
+    "job_id": f"^{JOB_ID_PATTERN}$",
 }
 
 # The 409 an operation can answer, by operation id without its family suffix.
