@@ -14,7 +14,7 @@ from httpx import AsyncClient
 
 from contactlists.config import Settings
 from contactlists.imports.router import FORM_OVERHEAD_BYTES
-from tests.support.campaigns import CampaignPaths
+from tests.support.campaigns import CampaignPaths, voice_body
 from tests.support.contacts import ADD_CONTACTS, create_list
 from tests.support.envelope import assert_failure, assert_validation_error
 from tests.support.paths import Paths
@@ -250,3 +250,31 @@ async def test_a_job_id_that_is_not_one_is_404(client: AsyncClient, tenant: Tena
         ]:
             response = await client.request(method, path, headers=tenant.headers())
             assert_failure(response, 404, "not_found")
+
+
+async def test_campaign_filters_repeating_values_past_the_parameter_limit(
+    client: AsyncClient, tenant: Tenant
+) -> None:
+    # Each value was one bound parameter; PostgreSQL takes at most 32,767 in a statement.
+    await create_list(client, tenant, "Filtered")
+    body = voice_body("Filtered calls", ["Filtered"], priority="2")
+    created = await client.post(
+        f"{CampaignPaths('v2', tenant.bot).prefix}?campaignType=voice",
+        json=body,
+        headers=tenant.headers(),
+    )
+    assert created.status_code == 200, created.text
+    filters = {
+        "status": ["Ready", "Active"] * 20_000,
+        "priority": [2, "2", 3] * 15_000,
+        "dialingMode": ["Progressive"] * 40_000,
+    }
+
+    response = await client.post(
+        CampaignPaths("v1", tenant.bot).get_all,
+        json={"type": "voice", "filters": filters},
+        headers=tenant.headers(),
+    )
+
+    assert response.status_code == 200, response.text[:300]
+    assert [found["name"] for found in response.json()["data"]["results"]] == ["Filtered calls"]

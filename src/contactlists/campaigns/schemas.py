@@ -256,10 +256,21 @@ def _text_only(value: Any) -> Any:
 DateText = Annotated[datetime, BeforeValidator(_text_only), AfterValidator(_as_utc)]
 
 
+def _distinct(values: list[Any]) -> list[Any]:
+    # Each value becomes one bound parameter, and PostgreSQL takes at most 32,767 in a query.
+    return list(dict.fromkeys(values))
+
+
 class CampaignFilters(_Request):
-    status: list[CampaignStatus] | None = None
-    priority: list[Annotated[Priority, BeforeValidator(_number_as_text)]] | None = None
-    dialingMode: list[DialingMode] | None = None
+    status: Annotated[list[CampaignStatus], AfterValidator(_distinct)] | None = None
+    priority: (
+        Annotated[
+            list[Annotated[Priority, BeforeValidator(_number_as_text)]],
+            AfterValidator(_distinct),
+        ]
+        | None
+    ) = None
+    dialingMode: Annotated[list[DialingMode], AfterValidator(_distinct)] | None = None
 
 
 class SortBy(_Request):
