@@ -3,10 +3,14 @@ and the contacts imported, read back in the Prometheus text format as a scraper 
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import sys
 import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
@@ -18,9 +22,10 @@ from contactlists.jobs import repository as jobs_repository
 from contactlists.jobs.registry import HANDLERS
 from contactlists.jobs.worker import JobContext, JobLost, WorkerPool
 from tests.support.contacts import add_contacts, create_list, job
-from tests.support.durable import sessions
+from tests.support.durable import OwnDatabase, service_settings, sessions, wait_until
 from tests.support.envelope import assert_failure
 from tests.support.paths import Paths
+from tests.support.processes import Processes
 from tests.support.servers import free_port
 from tests.support.tenants import Tenant
 
@@ -350,3 +355,57 @@ async def test_metrics_answer_when_the_database_does_not(tmp_path: Path) -> None
     assert value(samples, "contactlists_metrics_database_up") == 0
     assert requests(samples, "/healthz", 200) == 1
     assert not any(name == "contactlists_job_queue_depth" for name, _labels in samples)
+
+
+# ---------------------------------------------------------------- a worker process
+
+
+def parse(text: str) -> Samples:
+    return {
+        (sample.name, frozenset(sample.labels.items())): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+
+
+async def test_a_worker_process_serves_its_job_metrics_on_its_own_port(
+    own: OwnDatabase, started: Processes, tmp_path: Path
+) -> None:
+    tenant = await own.tenants.create()
+    await create_list(own.client, tenant, "Worker metrics")
+    items = [{"phoneNumber": f"+1212555{n:04d}"} for n in range(5)]
+    job_id = await add_contacts(own.client, tenant, "Worker metrics", items)
+    port = free_port()
+    settings = service_settings(tmp_path, worker_metrics_port=port, normalise_processes=0)
+    started.worker(own.url, settings)
+
+    async def completed() -> bool:
+        state: str = (await job(own.client, tenant, job_id))["state"]
+        return state == "completed"
+
+    await wait_until(completed, "the worker to complete the import", logs=started)
+    async with httpx.AsyncClient(timeout=10.0) as http:
+        response = await http.get(f"http://127.0.0.1:{port}/metrics")
+    assert response.status_code == 200
+    samples = parse(response.text)
+    labels = {"kind": "add_contacts", "state": "completed"}
+    assert value(samples, "contactlists_jobs_finished_total", **labels) == 1
+    assert value(samples, "contactlists_job_duration_seconds_count", **labels) == 1
+    assert value(samples, "contactlists_contacts_imported_total", kind="add_contacts") == 5
+
+
+def test_a_worker_whose_metrics_port_is_taken_says_so_and_exits(tmp_path: Path) -> None:
+    database = tmp_path / "any.db"
+    database.touch()  # it is not opened: the port is taken first
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "contactlists", "worker", "--database-url",
+             f"sqlite:///{database}", "--metrics-port", str(port)],
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+    assert done.returncode == 1, done
+    assert f"cannot serve metrics on 127.0.0.1:{port}" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from prometheus_client import start_http_server
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -26,6 +27,7 @@ from contactlists.jobs.registry import HANDLERS
 from contactlists.jobs.worker import WorkerPool
 from contactlists.memory import limit_malloc_arenas
 from contactlists.observability import logs
+from contactlists.observability.metrics import Metrics
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
@@ -46,6 +48,26 @@ def worker(
         ),
     ] = None,
     database_url: DatabaseOption = None,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(
+            "--metrics-port",
+            envvar="CONTACTLISTS_WORKER_METRICS_PORT",
+            min=1,
+            max=65535,
+            help="Serve this process's job metrics (Prometheus text) on this port. "
+            "Default: not served.",
+            show_default=False,
+        ),
+    ] = None,
+    metrics_host: Annotated[
+        str,
+        typer.Option(
+            "--metrics-host",
+            envvar="CONTACTLISTS_WORKER_METRICS_HOST",
+            help="Address --metrics-port listens on.",
+        ),
+    ] = "127.0.0.1",
 ) -> None:
     """Run job workers only (no HTTP) until SIGTERM or Ctrl-C; the schema must be current."""
     limit_malloc_arenas()  # before the database driver or the job threads start
@@ -53,8 +75,18 @@ def worker(
     workers = count if count is not None else max(settings.workers, 1)
     _require_sqlite_file(settings.database_url)
     logs.configure(settings.log_level, settings.log_format)
+    metrics = Metrics()
+    exporter = None
+    if metrics_port is not None:
+        try:
+            # A thread of its own: scrapes are answered even while a batch holds the loop.
+            exporter, _thread = start_http_server(
+                metrics_port, addr=metrics_host, registry=metrics.registry
+            )
+        except OSError as exc:
+            raise fail(f"cannot serve metrics on {metrics_host}:{metrics_port}: {exc}") from None
     try:
-        asyncio.run(_run(settings, workers))
+        asyncio.run(_run(settings, workers, metrics))
     except SchemaNotCurrent as exc:
         raise fail(str(exc)) from None
     except (OSError, DBAPIError) as exc:  # refused, unknown host or database, bad password…
@@ -62,13 +94,19 @@ def worker(
         raise fail(f"cannot use the database: {reason}") from None
     except asyncio.CancelledError:
         raise fail("stopped at once; the batches in hand were rolled back") from None
+    finally:
+        if exporter is not None:
+            exporter.shutdown()
+            exporter.server_close()
 
 
-async def _run(settings: Settings, count: int) -> None:
+async def _run(settings: Settings, count: int, metrics: Metrics) -> None:
     engine = engine_for(settings)
     try:
         await _check_schema(engine)
-        pool = WorkerPool(create_sessionmaker(engine), settings, HANDLERS, count=count)
+        pool = WorkerPool(
+            create_sessionmaker(engine), settings, HANDLERS, count=count, metrics=metrics
+        )
         signals = StopSignals()
         pool.start()
         shown = make_url(settings.database_url).render_as_string(hide_password=True)
