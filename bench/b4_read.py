@@ -154,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
             bare_answer = httpx.get(bare_url + BARE_PATH)
             if bare_answer.json() != ours_answer.json():
                 raise RuntimeError("the bare server does not answer the list's document")
-            ours = Target("ours (GET list details)", server.base_url + path, headers, server.pid)
+            ours = Target("list details (serve)", server.base_url + path, headers, server.pid)
             bare = Target("bare endpoint", bare_url + BARE_PATH, {}, bare_pid)
             with harness.profiled(server, args.profile):
                 for index in range(args.rounds):
