@@ -106,10 +106,11 @@ class Metrics:
         self._http_children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
 
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
-        key = (method, route, status)
+        # Normalised before the lookup: the cache must stay as bounded as the labels.
+        key = (method if method in KNOWN_METHODS else "other", route, status)
         children = self._http_children.get(key)
         if children is None:
-            labels = (method if method in KNOWN_METHODS else "other", route, str(status))
+            labels = (key[0], route, str(status))
             children = (self.http_requests.labels(*labels), self.http_duration.labels(*labels))
             self._http_children[key] = children
         children[0].inc()
