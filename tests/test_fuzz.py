@@ -75,12 +75,6 @@ def _load_schema() -> Any:
 schema = _load_schema()
 
 
-@schema.hook
-def filter_query(_context: Any, query: dict[str, Any] | None) -> bool:
-    """No parameter given twice: Starlette reads the last one, which the service accepts as is."""
-    return not any(isinstance(value, list) for value in (query or {}).values())
-
-
 @dataclass
 class Target:
     app: FastAPI

@@ -108,6 +108,19 @@ def _account_id_in_request(header: str | None, query: str | None) -> str | None:
     return header if header is not None else query
 
 
+def _one_value_each(request: Request) -> None:
+    """400 for a query parameter given twice.
+
+    It has no single meaning (Starlette reads the last, another reader the first), as a JSON
+    body that repeats a key has none.
+    """
+    seen: set[str] = set()
+    for name, _ in request.query_params.multi_items():
+        if name in seen:
+            raise ValidationFailed.field(name, f"The query parameter {name} is given twice.")
+        seen.add(name)
+
+
 async def _count_request(request: Request, session: AsyncSession, account_id: str) -> None:
     limiter: RateLimiter = request.app.state.rate_limiter
     if limiter.enabled:
@@ -141,6 +154,7 @@ def _caller_dependency(access: Access) -> Any:
         # Counted once the account is known and before the route does anything: a 429 has
         # changed nothing, so clients may retry it whatever the method.
         await _count_request(request, session, app.account_id)
+        _one_value_each(request)
         account_id = _account_id_in_request(account_id_header, account_id_query)
         if not BOT_ID_PATTERN.match(bot):
             raise ValidationFailed.field("bot", "The bot id in the path is not a valid bot id.")
