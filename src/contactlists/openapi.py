@@ -67,7 +67,7 @@ DESCRIPTIONS = {
     415: "The request body is not of a type this operation reads.",
     429: "Over the account's requests per minute; retry after `Retry-After` seconds.",
     500: "An unexpected error; the log has it under the request id.",
-    503: "The database is unreachable or too slow; nothing was changed, retry shortly.",
+    503: "The database is unreachable or too slow, or `serve` is stopping; retry shortly.",
 }
 
 REQUEST_ID_HEADER = {
@@ -93,11 +93,20 @@ READINESS = {
         },
     },
     "503": {
-        "description": "Not ready: the database is unreachable or its schema is not current.",
+        "description": "Not ready: the database is unreachable or its schema is not current "
+        "(or `serve` is stopping: then the envelope).",
         "schema": {
-            "type": "object",
-            "required": ["status", "reason"],
-            "properties": {"status": {"const": "unavailable"}, "reason": {"type": "string"}},
+            "anyOf": [
+                {
+                    "type": "object",
+                    "required": ["status", "reason"],
+                    "properties": {
+                        "status": {"const": "unavailable"},
+                        "reason": {"type": "string"},
+                    },
+                },
+                {"$ref": f"{SCHEMAS}Error503"},
+            ]
         },
     },
 }
@@ -147,20 +156,20 @@ def _operations(document: Document) -> Iterator[Operation]:
 
 def _family_free(operation_id: str) -> str:
     """``delete_contact_list_v1`` → ``delete_contact_list``; trigger ids carry more suffixes."""
-    for name in CONFLICTS:
-        if operation_id.startswith(f"{name}_"):
-            return name
-    return operation_id
+    # The longest match: update_contact_list_v1 also starts with update_contact_.
+    matches = [name for name in CONFLICTS if operation_id.startswith(f"{name}_")]
+    return max(matches, key=len, default=operation_id)
 
 
 def _error_statuses(operation: Operation) -> dict[int, str]:
     parameters = operation.get("parameters", [])
     authenticated = any(p["in"] == "header" and p["name"] == "auth" for p in parameters)
-    statuses = {500: DESCRIPTIONS[500]}
+    # Any request still running when `serve`'s shutdown grace ends is answered 503.
+    statuses = {500: DESCRIPTIONS[500], 503: DESCRIPTIONS[503]}
     if any(p["in"] == "path" for p in parameters):
         statuses[404] = DESCRIPTIONS[404]
     if authenticated:
-        for status in (400, 401, 403, 404, 429, 503):
+        for status in (400, 401, 403, 404, 429):
             statuses[status] = DESCRIPTIONS[status]
     if "requestBody" in operation:
         for status in (400, 413, 415):
