@@ -239,3 +239,21 @@ def test_serve_writes_json_lines_with_an_access_line_per_request(tmp_path: Path)
     assert access_line(logged, "live-1")["route"] == "/healthz"
     assert access_line(logged, "live-2")["status"] == 401
     assert bogus_token not in server.output
+
+
+def test_statements_and_their_values_stay_out_of_a_debug_log() -> None:
+    """aiosqlite logs each statement with its bound values at DEBUG: contacts, secrets."""
+    root = logging.getLogger()
+    quiet = logging.getLogger("aiosqlite")
+    saved = (list(root.handlers), root.level, quiet.level)
+    stream = io.StringIO()
+    try:
+        logs.configure("debug", "json", stream)
+        quiet.debug("executing functools.partial(<sqlite3.Connection>, 'INSERT …', ('secret',))")
+        logging.getLogger("contactlists.jobs").debug("a debug line of ours")
+    finally:
+        root.handlers[:] = saved[0]
+        root.setLevel(saved[1])
+        quiet.setLevel(saved[2])
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert [line["logger"] for line in lines] == ["contactlists.jobs"]

@@ -30,8 +30,10 @@ CONTEXT_FIELDS = ("request_id", "app", "account", "job")
 # The only attributes a record may add to a line (through logging's ``extra``).
 EXTRA_FIELDS = ("method", "route", "path", "status", "duration_ms", "client", "kind", "state")
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-# Loggers whose INFO lines are noise for an operator.
-QUIET_LOGGERS = ("alembic",)
+# Loggers kept at WARNING whatever the service's level: alembic's INFO lines are noise for an
+# operator, and aiosqlite logs every statement with its bound values at DEBUG (contacts' data,
+# and an app's secret when one is created).
+QUIET_LOGGERS = ("alembic", "aiosqlite")
 
 
 @dataclass
