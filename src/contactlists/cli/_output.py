@@ -29,6 +29,7 @@ from contactlists.client import (
     ListInUseError,
     ValidationFailedError,
 )
+from contactlists.schemas import format_timestamp
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -71,10 +72,14 @@ def cell(value: Any) -> Text:
     return Text(str(value))
 
 
+def _in_utc(moment: datetime) -> datetime:
+    """``moment`` in UTC; a naive one is taken as UTC already (the wire's times all are)."""
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def timestamp(moment: datetime) -> str:
     """As the service writes it: ISO 8601 UTC with milliseconds and ``Z``."""
-    utc = moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    return format_timestamp(_in_utc(moment))
 
 
 def listing() -> Table:
@@ -84,8 +89,7 @@ def listing() -> Table:
 
 def short_time(moment: datetime) -> str:
     """``2026-06-26 12:32`` in UTC, for tables (it wraps between date and time)."""
-    utc = moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return utc.strftime("%Y-%m-%d %H:%M")
+    return _in_utc(moment).strftime("%Y-%m-%d %H:%M")
 
 
 def id_column(table: Table, header: str, width: int = 39) -> None:
