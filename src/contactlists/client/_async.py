@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, Literal, TypeVar
@@ -100,10 +100,21 @@ class AsyncClient:
         await self.aclose()
 
     async def _send(self, call: calls.Call[T]) -> T:
-        attempts = Attempts(call, self._retry)
+        return await self._retrying(
+            call, self._retry, lambda: self._http.request(**request_kwargs(call, self._connection))
+        )
+
+    async def _retrying(
+        self,
+        call: calls.Call[T],
+        policy: RetryPolicy,
+        send: Callable[[], Awaitable[httpx.Response]],
+    ) -> T:
+        """Send with ``send`` until an answer can be read, or ``policy`` says to give up."""
+        attempts = Attempts(call, policy)
         while True:
             try:
-                response = await self._http.request(**request_kwargs(call, self._connection))
+                response = await send()
             except httpx.TransportError as failure:
                 delay = attempts.after_failure(failure)
             else:
@@ -123,22 +134,16 @@ class AsyncClient:
     ) -> T:
         with upload_file(source, file_name, progress) as part:
             # A stream read once (a pipe) cannot be sent again, whatever the answer.
-            attempts = Attempts(call, self._retry if part.rewindable else NO_RETRIES)
-            while True:
-                try:
-                    response = await self._http.post(
-                        call.url(self.bot),
-                        files={"file": (part.name, part.file, "text/csv")},
-                        data=fields,
-                        headers=self._connection.headers(),
-                    )
-                except httpx.TransportError as failure:
-                    delay = attempts.after_failure(failure)
-                else:
-                    if response.is_success:
-                        return read_answer(call, response)
-                    delay = attempts.after_answer(response)
-                await asyncio.sleep(delay)
+            return await self._retrying(
+                call,
+                self._retry if part.rewindable else NO_RETRIES,
+                lambda: self._http.post(
+                    call.url(self.bot),
+                    files={"file": (part.name, part.file, "text/csv")},
+                    data=fields,
+                    headers=self._connection.headers(),
+                ),
+            )
 
     async def _download(self, call: calls.Call[Any], sink: Callable[[bytes], None]) -> None:
         """Stream the answer of a GET into ``sink``; retried only before its body starts."""

@@ -99,10 +99,18 @@ class Client:
         self.close()
 
     def _send(self, call: calls.Call[T]) -> T:
-        attempts = Attempts(call, self._retry)
+        return self._retrying(
+            call, self._retry, lambda: self._http.request(**request_kwargs(call, self._connection))
+        )
+
+    def _retrying(
+        self, call: calls.Call[T], policy: RetryPolicy, send: Callable[[], httpx.Response]
+    ) -> T:
+        """Send with ``send`` until an answer can be read, or ``policy`` says to give up."""
+        attempts = Attempts(call, policy)
         while True:
             try:
-                response = self._http.request(**request_kwargs(call, self._connection))
+                response = send()
             except httpx.TransportError as failure:
                 delay = attempts.after_failure(failure)
             else:
@@ -122,22 +130,16 @@ class Client:
     ) -> T:
         with upload_file(source, file_name, progress) as part:
             # A stream read once (a pipe) cannot be sent again, whatever the answer.
-            attempts = Attempts(call, self._retry if part.rewindable else NO_RETRIES)
-            while True:
-                try:
-                    response = self._http.post(
-                        call.url(self.bot),
-                        files={"file": (part.name, part.file, "text/csv")},
-                        data=fields,
-                        headers=self._connection.headers(),
-                    )
-                except httpx.TransportError as failure:
-                    delay = attempts.after_failure(failure)
-                else:
-                    if response.is_success:
-                        return read_answer(call, response)
-                    delay = attempts.after_answer(response)
-                time.sleep(delay)
+            return self._retrying(
+                call,
+                self._retry if part.rewindable else NO_RETRIES,
+                lambda: self._http.post(
+                    call.url(self.bot),
+                    files={"file": (part.name, part.file, "text/csv")},
+                    data=fields,
+                    headers=self._connection.headers(),
+                ),
+            )
 
     def _download(self, call: calls.Call[Any], sink: Callable[[bytes], None]) -> None:
         """Stream the answer of a GET into ``sink``; retried only before its body starts."""
