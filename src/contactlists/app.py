@@ -20,15 +20,17 @@ from contactlists.contacts import router as contacts_router
 from contactlists.db import migrate
 from contactlists.db.engine import create_sessionmaker, engine_for
 from contactlists.http import RequestIdMiddleware, install_error_handlers
+from contactlists.imports import jobs_router
 from contactlists.imports import router as imports_router
-from contactlists.jobs import router as jobs_router
-from contactlists.jobs.registry import HANDLERS
+from contactlists.jobs import repository as jobs_repository
 from contactlists.jobs.worker import WorkerPool
-from contactlists.lists.router import build_router as build_lists_router
+from contactlists.lists import router as lists_router
 from contactlists.observability.metrics import METRICS_PATH, Metrics, metrics_endpoint
 from contactlists.observability.middleware import ObservabilityMiddleware
 from contactlists.ratelimit.service import RateLimiter
-from contactlists.wire import FAMILIES
+from contactlists.tasks import HANDLERS
+from contactlists.trash import router as trash_router
+from contactlists.wire import include_per_family
 
 DESCRIPTION = """\
 Contact lists for outbound voice and SMS campaigns, wire-compatible with Kore.ai's
@@ -41,13 +43,15 @@ STATIC_DOCS_PATH = "/static/swagger-ui"
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    metrics = Metrics()  # per app: create_app runs many times in one test process
+    # Per app: create_app runs many times in one test process.
+    metrics = Metrics(job_kinds=HANDLERS)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = engine_for(settings)
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
+        metrics.queue_reader = lambda: _read_queue(app)
         app.state.rate_limiter = RateLimiter(app.state.sessionmaker, settings)
         workers = WorkerPool(app.state.sessionmaker, settings, HANDLERS, metrics=metrics)
         app.state.workers = workers
@@ -73,15 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics = metrics
     install_error_handlers(app)
     app.add_middleware(RequestIdMiddleware)
-    for family in FAMILIES:
-        app.include_router(build_lists_router(family))
-        app.include_router(contacts_router.build_router(family))
-        app.include_router(jobs_router.build_router(family))
-        app.include_router(imports_router.build_router(family))
-        app.include_router(campaigns_router.build_router(family))
-    for router in campaigns_router.build_trigger_routers():
-        app.include_router(router)
-    app.include_router(contacts_router.build_add_contacts_router())
+    _add_api_routes(app)
     _add_operations_routes(app)
     _add_offline_docs(app)
     openapi.install(app)  # every error answer, per operation, in /openapi.json
@@ -91,6 +87,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # (keep it last when adding others).
     app.add_middleware(ObservabilityMiddleware, metrics=metrics, routes=app.routes)
     return app
+
+
+def _add_api_routes(app: FastAPI) -> None:
+    """Each feature's router, once per path family (the order is the API document's)."""
+    include_per_family(app, lists_router.router_for, under="/contactList", tag="contact lists")
+    include_per_family(app, trash_router.router_for, under="/contactList", tag="contact lists")
+    include_per_family(app, contacts_router.router, under="/contactList", tag="contacts")
+    include_per_family(app, jobs_router.router, under="/jobs", tag="jobs")
+    include_per_family(app, imports_router.router, under="/contactList", tag="contacts")
+    include_per_family(app, campaigns_router.router, tag="campaigns")
+    campaigns_router.include_trigger_only_prefixes(app)
+    app.include_router(contacts_router.add_contacts_router)
+
+
+async def _read_queue(app: FastAPI) -> list[tuple[str, str, int]]:
+    async with app.state.sessionmaker() as session:
+        return await jobs_repository.queue_counts(session)
 
 
 def _add_operations_routes(app: FastAPI) -> None:

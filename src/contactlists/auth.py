@@ -18,9 +18,9 @@ from fastapi import Depends, Header, Path, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contactlists.apps import service as apps
-from contactlists.apps.models import App
 from contactlists.deps import SessionDep, SettingsDep
 from contactlists.errors import Forbidden, InvalidCredentials, ValidationFailed
+from contactlists.models.apps import App
 from contactlists.observability import logs
 from contactlists.ratelimit.service import RateLimiter
 

@@ -1,4 +1,9 @@
-"""What the routers share: the path families of CONTRACT §1 and JSON body parsing.
+"""What the routers share: the path families, the id path parameters and JSON body parsing.
+
+Every router is a module-level ``APIRouter`` whose routes take the path family they were
+reached under as a dependency (``FamilyDep``); ``include_per_family`` mounts it once per
+family. Only the contact-list answers change shape between v1 and v2, and
+``contactlists.lists.render`` says how, in one table.
 
 Bodies are parsed by a dependency instead of FastAPI's own body handling so that
 credentials are checked before the body is read (a request without a valid token
@@ -11,11 +16,13 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, Request
+from fastapi import APIRouter, Depends, FastAPI, Path, Request
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, ValidationError
 from starlette.convertors import Convertor, register_url_convertor
 
@@ -35,10 +42,91 @@ class PathFamily:
     shape: Shape
     tag: str
 
+    @property
+    def fixed_start(self) -> str:
+        """The prefix up to its first parameter (``{bot}``): every path of the family has it."""
+        return self.prefix.partition("{")[0]
+
+    def operation_id(self, route: APIRoute) -> str:
+        """The route's operation id in this family: its name with the family's tag.
+
+        A name may place the tag itself with ``{family}`` (``get_all_contact_lists_{family}_get``).
+        """
+        if "{family}" in route.name:
+            return route.name.replace("{family}", self.tag)
+        return f"{route.name}_{self.tag}"
+
 
 V1 = PathFamily("/agentassist/api/v1/public/{bot}/campaign", Shape.V1, "v1")
 V2 = PathFamily("/campaign/api/v2/public/{bot}/campaign", Shape.V2, "v2")
 FAMILIES = (V1, V2)
+
+
+def include_per_family(
+    app: FastAPI,
+    routes: APIRouter | Callable[[PathFamily], APIRouter],
+    *,
+    under: str = "",
+    tag: str,
+) -> None:
+    """Mount ``routes`` under each family's prefix (plus ``under``), tagged ``tag (v1)`` etc.
+
+    ``routes`` is a router, or a function giving a family its router when the answers' models
+    differ by family (the contact lists'). Each route is added again to a router carrying the
+    family's prefix, rather than the router included with a prefix: so every mounted route's
+    own path is its whole template, which the access log and metrics label requests by.
+    """
+    for family in FAMILIES:
+        include_under(
+            app,
+            routes if isinstance(routes, APIRouter) else routes(family),
+            prefix=f"{family.prefix}{under}",
+            tags=[f"{tag} ({family.tag})"],
+            operation_id=family.operation_id,
+        )
+
+
+def include_under(
+    app: FastAPI,
+    routes: APIRouter,
+    *,
+    prefix: str,
+    tags: list[str | Enum],
+    operation_id: Callable[[APIRoute], str],
+) -> None:
+    """Mount each route of ``routes`` under ``prefix``, its operation id from ``operation_id``."""
+    mounted = APIRouter(prefix=prefix, tags=tags, generate_unique_id_function=operation_id)
+    for route in routes.routes:
+        if not isinstance(route, APIRoute):
+            raise TypeError(f"{route!r} is not an API route")
+        mounted.add_api_route(
+            route.path,
+            route.endpoint,
+            methods=route.methods,
+            name=route.name,
+            summary=route.summary,
+            response_model=route.response_model,
+            response_model_exclude_none=route.response_model_exclude_none,
+            response_class=route.response_class,
+            responses=route.responses,
+            description=route.description,
+            openapi_extra=route.openapi_extra,
+            dependencies=route.dependencies,
+            include_in_schema=route.include_in_schema,
+        )
+    app.include_router(mounted)
+
+
+async def family_of(request: Request) -> PathFamily:
+    """The family of the path the request came by: the one whose fixed start it has."""
+    path = request.scope["path"]
+    for family in FAMILIES:
+        if path.startswith(family.fixed_start):
+            return family
+    raise LookupError(f"{path} is in no path family")  # a router mounted outside the families
+
+
+FamilyDep = Annotated[PathFamily, Depends(family_of)]
 
 
 # Ids as this service issues them (Kore.ai's look the same): cl-<uuid>, cc-<uuid>, cd-<uuid>,
@@ -85,6 +173,12 @@ register_url_convertor("list_id", ListIdConvertor())
 register_url_convertor("contact_id", ContactIdConvertor())
 register_url_convertor("campaign_id", CampaignIdConvertor())
 register_url_convertor("job_id", JobIdConvertor())
+
+# The id path parameters, as routes declare them (the convertors above do the matching).
+ListId = Annotated[str, Path(description="The contact list id, `cl-…`.")]
+ContactId = Annotated[str, Path(description="The contact id, `cc-…`.")]
+CampaignId = Annotated[str, Path(description="The campaign id, `cd-…`.")]
+JobId = Annotated[str, Path(max_length=64, description="The job id, `job-…`.")]
 
 
 def _describe(error: Any) -> Problem:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import bindparam, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from contactlists.apps.models import App
+from contactlists.models.apps import App
 
 # Built once: every authenticated request runs it, and building a statement (and its cache
 # key) costs more than session.get saves (B4).

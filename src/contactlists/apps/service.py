@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contactlists.apps import repository
-from contactlists.apps.models import App
-from contactlists.db.base import utcnow
+from contactlists.models.apps import App
+from contactlists.models.base import utcnow
 
 SCOPE_MANAGE = "campaign-management"
 SCOPE_READ = "campaign-read"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from contactlists.campaigns.models import Campaign
 from contactlists.campaigns.schemas import (
     CampaignOut,
     CampaignStatusOut,
@@ -13,6 +12,7 @@ from contactlists.campaigns.schemas import (
     VoiceCampaignCreated,
 )
 from contactlists.campaigns.service import CampaignView
+from contactlists.models.campaigns import Campaign
 
 TRIGGER_MESSAGES: dict[str, str] = {
     "play": "Campaign Started",

@@ -16,8 +16,8 @@ from sqlalchemy import ColumnElement, Select, delete, func, insert, select, upda
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from contactlists.campaigns.models import Campaign, CampaignList
-from contactlists.lists.models import ContactList
+from contactlists.models.campaigns import Campaign, CampaignList
+from contactlists.models.lists import ContactList
 
 ROLE_CONTACTS = "contacts"
 ROLE_DNC = "dnc"

@@ -6,10 +6,12 @@ campaign's type (voice or SMS) and absent keys are left out, as in Kore.ai's sam
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, FastAPI, Query
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, TypeAdapter
 
 from contactlists.auth import ReadCaller, WriteCaller
@@ -31,9 +33,17 @@ from contactlists.campaigns.schemas import (
 from contactlists.deps import SessionDep, SettingsDep
 from contactlists.errors import ValidationFailed
 from contactlists.schemas import Success
-from contactlists.wire import PathFamily, Shape, body_openapi, json_body, validate_body
+from contactlists.wire import (
+    CampaignId,
+    FamilyDep,
+    PathFamily,
+    Shape,
+    body_openapi,
+    include_under,
+    json_body,
+    validate_body,
+)
 
-CampaignId = Annotated[str, Path(description="The campaign id, `cd-…`.")]
 TypeQuery = Annotated[
     CampaignType | None, Query(description="`voice` or `sms`; must be the campaign's type.")
 ]
@@ -107,184 +117,193 @@ def _type_of_new_campaign(query: CampaignType | None, raw: _AnyObject) -> Campai
     raise ValidationFailed.field("campaignType", "campaignType (voice or sms) is required")
 
 
-def _add_trigger_routes(router: APIRouter, operation_suffix: str) -> None:
-    async def trigger_campaign(
-        caller: WriteCaller,
-        campaign_id: CampaignId,
-        trigger: TriggerQuery,
-        session: SessionDep,
-        campaignType: TypeQuery = None,
-    ) -> Any:
-        """Start (play), pause, resume or stop a campaign; answers with its new status."""
-        moved = await service.trigger(session, caller, campaign_id, trigger, campaignType)
-        return _json(render.triggered(moved, trigger))
+# The trigger routes are mounted under each family with the rest, and alone under the prefixes
+# of TRIGGER_ONLY_PREFIXES.
+trigger_router = APIRouter()
+router = APIRouter()
 
-    # POST {prefix}/{id} is the trigger; Kore.ai also prints …/trigger/{id}. The id convertor
-    # matches only cd-… ids, so neither shadows getAllCampaignDetails or the status route.
-    for path, form in (
-        ("/{campaign_id:campaign_id}", "by_id"),
-        ("/trigger/{campaign_id:campaign_id}", "trigger_path"),
-    ):
-        router.add_api_route(
-            path,
+
+async def trigger_campaign(
+    caller: WriteCaller,
+    campaign_id: CampaignId,
+    trigger: TriggerQuery,
+    session: SessionDep,
+    campaignType: TypeQuery = None,
+) -> Any:
+    """Start (play), pause, resume or stop a campaign; answers with its new status."""
+    moved = await service.trigger(session, caller, campaign_id, trigger, campaignType)
+    return _json(render.triggered(moved, trigger))
+
+
+# POST {prefix}/{id} is the trigger; Kore.ai also prints …/trigger/{id}. The id convertor
+# matches only cd-… ids, so neither shadows getAllCampaignDetails or the status route.
+for _path, _form in (
+    ("/{campaign_id:campaign_id}", "by_id"),
+    ("/trigger/{campaign_id:campaign_id}", "trigger_path"),
+):
+    for _router in (router, trigger_router):
+        _router.add_api_route(
+            _path,
             trigger_campaign,
             methods=["POST"],
+            name=f"trigger_campaign_{_form}",
+            summary="Trigger Campaign",
             response_model=None,
             responses={200: {"model": TriggerResult}},
-            operation_id=f"trigger_campaign_{form}_{operation_suffix}",
         )
 
 
-def build_router(family: PathFamily) -> APIRouter:
-    tag = family.tag
-    router = APIRouter(prefix=family.prefix, tags=[f"campaigns ({tag})"])
-
-    @router.post(
-        "",
-        response_model=None,
-        responses={200: {"model": Success[VoiceCampaignCreated | CampaignOut]}},
-        openapi_extra=_campaign_body_openapi(),
-        operation_id=f"create_campaign_{tag}",
+@router.post(
+    "",
+    response_model=None,
+    responses={200: {"model": Success[VoiceCampaignCreated | CampaignOut]}},
+    openapi_extra=_campaign_body_openapi(),
+)
+async def create_campaign(
+    caller: WriteCaller,
+    raw: Annotated[_AnyObject, json_body(_AnyObject)],
+    session: SessionDep,
+    settings: SettingsDep,
+    family: FamilyDep,
+    campaignType: TypeQuery = None,
+) -> Any:
+    """Create a voice or SMS campaign over contact lists named in the body."""
+    campaign_type = _type_of_new_campaign(campaignType, raw)
+    body = _validated(raw, campaign_type, family)
+    created = await service.create(
+        session, caller, body, campaign_type, default_region=settings.default_region
     )
-    async def create_campaign(
-        caller: WriteCaller,
-        raw: Annotated[_AnyObject, json_body(_AnyObject)],
-        session: SessionDep,
-        settings: SettingsDep,
-        campaignType: TypeQuery = None,
-    ) -> Any:
-        """Create a voice or SMS campaign over contact lists named in the body."""
-        campaign_type = _type_of_new_campaign(campaignType, raw)
-        body = _validated(raw, campaign_type, family)
-        created = await service.create(
-            session, caller, body, campaign_type, default_region=settings.default_region
+    return _json(
+        Success(
+            message=f"Campaign {created.record.name} creation in progress",
+            data=render.created(created),
         )
-        return _json(
-            Success(
-                message=f"Campaign {created.record.name} creation in progress",
-                data=render.created(created),
-            )
-        )
-
-    @router.post(
-        "/getAllCampaignDetails",
-        response_model=None,
-        responses={200: {"model": Success[CampaignPage]}},
-        openapi_extra=body_openapi(GetAllCampaigns),
-        operation_id=f"get_all_campaigns_{tag}",
     )
-    async def get_all_campaigns(
-        caller: ReadCaller,
-        query: Annotated[GetAllCampaigns, json_body(GetAllCampaigns)],
-        session: SessionDep,
-    ) -> Any:
-        """A page of the bot's campaigns of one type, filtered and sorted."""
-        found, skip, limit, total = await service.get_all(session, caller, query)
-        page = CampaignPage(
-            results=[render.full(item) for item in found],
-            skip=skip,
-            limit=limit,
-            hasMore=skip + len(found) < total,
-            totalPages=-(-total // limit),
-            totalResults=total,
-        )
-        return _json(Success(message=GET_ALL_MESSAGE, data=page))
 
-    @router.get(
-        "/{campaign_id:campaign_id}",
-        response_model=None,
-        responses={200: {"model": Success[CampaignOut]}},
-        operation_id=f"get_campaign_{tag}",
+
+@router.post(
+    "/getAllCampaignDetails",
+    response_model=None,
+    responses={200: {"model": Success[CampaignPage]}},
+    openapi_extra=body_openapi(GetAllCampaigns),
+)
+async def get_all_campaigns(
+    caller: ReadCaller,
+    query: Annotated[GetAllCampaigns, json_body(GetAllCampaigns)],
+    session: SessionDep,
+) -> Any:
+    """A page of the bot's campaigns of one type, filtered and sorted."""
+    found, skip, limit, total = await service.get_all(session, caller, query)
+    page = CampaignPage(
+        results=[render.full(item) for item in found],
+        skip=skip,
+        limit=limit,
+        hasMore=skip + len(found) < total,
+        totalPages=-(-total // limit),
+        totalResults=total,
     )
-    async def get_campaign(caller: ReadCaller, campaign_id: CampaignId, session: SessionDep) -> Any:
-        """Get one campaign."""
-        found = await service.get(session, caller, campaign_id)
-        return _json(
-            Success(
-                message=f"Campaign {found.record.name} retrieved successfully",
-                data=render.full(found),
-            )
-        )
+    return _json(Success(message=GET_ALL_MESSAGE, data=page))
 
-    @router.put(
-        "/{campaign_id:campaign_id}",
-        response_model=None,
-        responses={200: {"model": CampaignUpdated}},
-        openapi_extra=_campaign_body_openapi(),
-        operation_id=f"update_campaign_{tag}",
+
+@router.get(
+    "/{campaign_id:campaign_id}",
+    response_model=None,
+    responses={200: {"model": Success[CampaignOut]}},
+)
+async def get_campaign(caller: ReadCaller, campaign_id: CampaignId, session: SessionDep) -> Any:
+    """Get one campaign."""
+    found = await service.get(session, caller, campaign_id)
+    return _json(
+        Success(
+            message=f"Campaign {found.record.name} retrieved successfully",
+            data=render.full(found),
+        )
     )
-    async def update_campaign(
-        caller: WriteCaller,
-        campaign_id: CampaignId,
-        raw: Annotated[_AnyObject, json_body(_AnyObject)],
-        session: SessionDep,
-        settings: SettingsDep,
-        campaignType: TypeQuery = None,
-    ) -> Any:
-        """Replace a campaign's fields and lists (the same body as create)."""
-        current = await service.find(session, caller, campaign_id, campaignType)
-        campaign_type: CampaignType = "voice" if current.campaign_type == "voice" else "sms"
-        body = _validated(raw, campaign_type, family)
-        updated = await service.update(
-            session, caller, campaign_id, body, default_region=settings.default_region
-        )
-        return _json(
-            CampaignUpdated(
-                message=f"Campaign {updated.record.name} details updated successfully",
-                # Kore.ai's SMS update has no top-level id.
-                id=updated.record.id if campaign_type == "voice" else None,
-                data=render.full(updated),
-            )
-        )
 
-    @router.delete(
-        "/{campaign_id:campaign_id}",
-        response_model=None,
-        responses={200: {"model": Success[CampaignOut]}},
-        operation_id=f"delete_campaign_{tag}",
+
+@router.put(
+    "/{campaign_id:campaign_id}",
+    response_model=None,
+    responses={200: {"model": CampaignUpdated}},
+    openapi_extra=_campaign_body_openapi(),
+)
+async def update_campaign(
+    caller: WriteCaller,
+    campaign_id: CampaignId,
+    raw: Annotated[_AnyObject, json_body(_AnyObject)],
+    session: SessionDep,
+    settings: SettingsDep,
+    family: FamilyDep,
+    campaignType: TypeQuery = None,
+) -> Any:
+    """Replace a campaign's fields and lists (the same body as create)."""
+    current = await service.find(session, caller, campaign_id, campaignType)
+    campaign_type: CampaignType = "voice" if current.campaign_type == "voice" else "sms"
+    body = _validated(raw, campaign_type, family)
+    updated = await service.update(
+        session, caller, campaign_id, body, default_region=settings.default_region
     )
-    async def delete_campaign(
-        caller: WriteCaller,
-        campaign_id: CampaignId,
-        session: SessionDep,
-        campaignType: TypeQuery = None,
-    ) -> Any:
-        """Delete a campaign that is not Active; answers with the campaign as it was."""
-        deleted = await service.delete(session, caller, campaign_id, campaignType)
-        return _json(
-            Success(
-                message=f"Campaign {deleted.record.name} deleted successfully",
-                data=render.full(deleted),
-            )
+    return _json(
+        CampaignUpdated(
+            message=f"Campaign {updated.record.name} details updated successfully",
+            # Kore.ai's SMS update has no top-level id.
+            id=updated.record.id if campaign_type == "voice" else None,
+            data=render.full(updated),
         )
-
-    @router.post(
-        "/{campaign_id:campaign_id}/status",
-        response_model=None,
-        responses={200: {"model": StatusAnswer}},
-        operation_id=f"campaign_status_{tag}",
     )
-    async def campaign_status(
-        caller: ReadCaller,
-        campaign_id: CampaignId,
-        session: SessionDep,
-        view: Annotated[
-            Literal["status"], Query(description="Only `status` is served.")
-        ] = "status",
-    ) -> Any:
-        """A campaign's status and name."""
-        found = await service.status(session, caller, campaign_id)
-        return _json(StatusAnswer(data=render.status(found)))
-
-    _add_trigger_routes(router, tag)
-    return router
 
 
-def build_trigger_routers() -> list[APIRouter]:
+@router.delete(
+    "/{campaign_id:campaign_id}",
+    response_model=None,
+    responses={200: {"model": Success[CampaignOut]}},
+)
+async def delete_campaign(
+    caller: WriteCaller,
+    campaign_id: CampaignId,
+    session: SessionDep,
+    campaignType: TypeQuery = None,
+) -> Any:
+    """Delete a campaign that is not Active; answers with the campaign as it was."""
+    deleted = await service.delete(session, caller, campaign_id, campaignType)
+    return _json(
+        Success(
+            message=f"Campaign {deleted.record.name} deleted successfully",
+            data=render.full(deleted),
+        )
+    )
+
+
+@router.post(
+    "/{campaign_id:campaign_id}/status",
+    response_model=None,
+    responses={200: {"model": StatusAnswer}},
+)
+async def campaign_status(
+    caller: ReadCaller,
+    campaign_id: CampaignId,
+    session: SessionDep,
+    view: Annotated[Literal["status"], Query(description="Only `status` is served.")] = "status",
+) -> Any:
+    """A campaign's status and name."""
+    found = await service.status(session, caller, campaign_id)
+    return _json(StatusAnswer(data=render.status(found)))
+
+
+def _suffixed(suffix: str) -> Callable[[APIRoute], str]:
+    def operation_id(route: APIRoute) -> str:
+        return f"{route.name}_{suffix}"
+
+    return operation_id
+
+
+def include_trigger_only_prefixes(app: FastAPI) -> None:
     """The trigger routes under the prefixes that serve nothing else."""
-    routers = []
     for prefix, tag, operation_suffix in TRIGGER_ONLY_PREFIXES:
-        router = APIRouter(prefix=prefix, tags=[f"campaigns ({tag})"])
-        _add_trigger_routes(router, operation_suffix)
-        routers.append(router)
-    return routers
+        include_under(
+            app,
+            trigger_router,
+            prefix=prefix,
+            tags=[f"campaigns ({tag})"],
+            operation_id=_suffixed(operation_suffix),
+        )

@@ -18,7 +18,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from contactlists.auth import Caller
 from contactlists.campaigns import repository
-from contactlists.campaigns.models import Campaign
 from contactlists.campaigns.repository import NameTaken, References
 from contactlists.campaigns.schemas import (
     CampaignBody,
@@ -27,11 +26,12 @@ from contactlists.campaigns.schemas import (
     Trigger,
     VoiceCampaignBody,
 )
-from contactlists.db.base import utcnow
 from contactlists.errors import DuplicateName, InvalidState, NotFound, Problem, ValidationFailed
 from contactlists.lists import repository as lists_repository
 from contactlists.lists.dnc import ensure_default_dnc
-from contactlists.lists.models import ContactList
+from contactlists.models.base import utcnow
+from contactlists.models.campaigns import Campaign
+from contactlists.models.lists import ContactList
 
 # What a new campaign starts as: the one status from which `play` starts it (Kore.ai shows
 # "Preparing" for voice while it loads contacts, which this service does not do).

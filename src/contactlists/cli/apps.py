@@ -10,8 +10,8 @@ from rich.console import Console
 from rich.table import Table
 
 from contactlists.apps import service
-from contactlists.apps.models import App
 from contactlists.cli._common import DatabaseOption, fail, in_transaction, settings_for
+from contactlists.models.apps import App
 from contactlists.schemas import format_timestamp
 
 app = typer.Typer(help="Manage API apps (credentials).", no_args_is_help=True)

@@ -14,9 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from contactlists.app import create_app
 from contactlists.apps import service as apps
-from contactlists.apps.models import App
 from contactlists.cli._common import DatabaseOption, in_transaction, settings_for
 from contactlists.memory import limit_malloc_arenas
+from contactlists.models.apps import App
 from contactlists.observability import logs
 from contactlists.tokens import mint_token
 

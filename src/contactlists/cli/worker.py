@@ -23,11 +23,11 @@ from contactlists.cli._common import DatabaseOption, fail, settings_for
 from contactlists.config import Settings
 from contactlists.db import migrate
 from contactlists.db.engine import create_sessionmaker, engine_for
-from contactlists.jobs.registry import HANDLERS
 from contactlists.jobs.worker import WorkerPool
 from contactlists.memory import limit_malloc_arenas
 from contactlists.observability import logs
 from contactlists.observability.metrics import Metrics
+from contactlists.tasks import HANDLERS
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 

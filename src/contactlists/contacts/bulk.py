@@ -19,13 +19,16 @@ from contactlists.contacts.normalise import Contact as NormalisedContact
 from contactlists.contacts.normalise import RowError
 from contactlists.contacts.schemas import AddContactsRequest
 from contactlists.contacts.service import merge_columns
-from contactlists.db.base import utcnow
 from contactlists.errors import ValidationFailed
 from contactlists.jobs import service as jobs
-from contactlists.jobs.models import ADD_CONTACTS, Job
 from contactlists.lists import repository as lists_repository
 from contactlists.lists import service as lists
-from contactlists.lists.models import ContactList
+from contactlists.models.base import utcnow
+from contactlists.models.jobs import Job
+from contactlists.models.lists import ContactList
+
+ADD_CONTACTS = "add_contacts"
+"""The kind of job an addContacts call queues (its handler: contactlists.imports.tasks)."""
 
 
 def new_contact_ids(count: int) -> list[str]:

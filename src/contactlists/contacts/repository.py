@@ -9,7 +9,7 @@ from typing import Any, cast
 from sqlalchemy import Table, delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from contactlists.contacts.models import Contact
+from contactlists.models.contacts import Contact
 
 COLUMNS = (
     "account_id", "list_id", "position", "id", "phone", "first_name", "last_name", "time_zone",

@@ -18,7 +18,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from contactlists.auth import Caller
 from contactlists.contacts import repository
-from contactlists.contacts.models import Contact
 from contactlists.contacts.normalise import KNOWN_FIELDS, RowError, normalise_item
 from contactlists.contacts.normalise import Contact as NormalisedContact
 from contactlists.contacts.phones import time_zone_of
@@ -27,11 +26,12 @@ from contactlists.contacts.schemas import (
     ContactsDeleted,
     ContactsPage,
 )
-from contactlists.db.base import utcnow
 from contactlists.errors import DuplicateName, NotFound, ValidationFailed
 from contactlists.lists import repository as lists_repository
 from contactlists.lists import service as lists
-from contactlists.lists.models import ContactList
+from contactlists.models.base import utcnow
+from contactlists.models.contacts import Contact
+from contactlists.models.lists import ContactList
 from contactlists.wire import CONTACT_ID_PATTERN
 
 MAX_POSITION = 2**63 - 1

@@ -16,12 +16,11 @@ from contactlists.contacts import repository as contacts_repository
 from contactlists.contacts.schemas import JobAccepted
 from contactlists.deps import SessionDep, SettingsDep
 from contactlists.errors import PayloadTooLarge, UnsupportedMediaType, ValidationFailed
-from contactlists.imports import csv_files, service
+from contactlists.imports import csv_files, files, service
 from contactlists.lists import service as lists
-from contactlists.lists.models import ContactList
-from contactlists.lists.router import ListId
+from contactlists.models.lists import ContactList
 from contactlists.schemas import format_timestamp
-from contactlists.wire import PathFamily
+from contactlists.wire import ListId
 
 UPLOAD_OPENAPI = {
     "requestBody": {
@@ -79,76 +78,69 @@ def _bounded_request(request: Request, upload_limit: int) -> Request:
     return Request(request.scope, receive)
 
 
-def build_router(family: PathFamily) -> APIRouter:
-    router = APIRouter(prefix=f"{family.prefix}/contactList", tags=[f"contacts ({family.tag})"])
+router = APIRouter()
 
-    @router.post(
-        "/{list_id:list_id}/upload",
-        response_model=JobAccepted,
-        openapi_extra=UPLOAD_OPENAPI,
-        operation_id=f"upload_contacts_{family.tag}",
-    )
-    async def upload_contacts(
-        caller: WriteCaller,
-        list_id: ListId,
-        request: Request,
-        session: SessionDep,
-        settings: SettingsDep,
-    ) -> Any:
-        """Import a CSV file (UTF-8, optionally gzip) into the list; follow the returned job."""
-        target = await lists.get(session, caller, list_id)
-        if not _is_multipart(request.headers.get("content-type", "")):
-            raise UnsupportedMediaType("Upload the file as multipart/form-data, field `file`.")
-        limit = settings.max_upload_bytes
-        bounded = _bounded_request(request, limit)
-        async with bounded.form(max_files=1, max_fields=4) as form:
-            upload = form.get("file")
-            if not isinstance(upload, UploadFile):
-                raise ValidationFailed.field("file", "file is required (a CSV file part)")
-            raw_mapping = form.get("mapping")
-            if raw_mapping is not None and not isinstance(raw_mapping, str):
-                raise ValidationFailed.field("mapping", "mapping must be a text field, not a file")
-            mapping = service.parse_mapping(raw_mapping)
-            file_id, path = await service.store_upload(
-                upload, service.upload_directory(settings), limit
+
+@router.post(
+    "/{list_id:list_id}/upload",
+    response_model=JobAccepted,
+    openapi_extra=UPLOAD_OPENAPI,
+)
+async def upload_contacts(
+    caller: WriteCaller,
+    list_id: ListId,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> Any:
+    """Import a CSV file (UTF-8, optionally gzip) into the list; follow the returned job."""
+    target = await lists.get(session, caller, list_id)
+    if not _is_multipart(request.headers.get("content-type", "")):
+        raise UnsupportedMediaType("Upload the file as multipart/form-data, field `file`.")
+    limit = settings.max_upload_bytes
+    bounded = _bounded_request(request, limit)
+    async with bounded.form(max_files=1, max_fields=4) as form:
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile):
+            raise ValidationFailed.field("file", "file is required (a CSV file part)")
+        raw_mapping = form.get("mapping")
+        if raw_mapping is not None and not isinstance(raw_mapping, str):
+            raise ValidationFailed.field("mapping", "mapping must be a text field, not a file")
+        mapping = service.parse_mapping(raw_mapping)
+        file_id, path = await files.store_upload(upload, files.upload_directory(settings), limit)
+        try:
+            job = await service.queue_upload(
+                session,
+                caller,
+                target,
+                file_id=file_id,
+                path=path,
+                file_name=upload.filename,
+                explicit_mapping=mapping,
             )
-            try:
-                job = await service.queue_upload(
-                    session,
-                    caller,
-                    target,
-                    file_id=file_id,
-                    path=path,
-                    file_name=upload.filename,
-                    explicit_mapping=mapping,
-                )
-            except BaseException:
-                path.unlink(missing_ok=True)
-                raise
-        return JobAccepted(
-            message=f"File {job.payload['fileName']} is being imported", jobId=job.id
-        )
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
+    return JobAccepted(message=f"File {job.payload['fileName']} is being imported", jobId=job.id)
 
-    @router.get(
-        "/{list_id:list_id}/export",
-        response_class=StreamingResponse,
-        responses={200: {"content": {"text/csv": {}}}},
-        operation_id=f"export_contacts_{family.tag}",
+
+@router.get(
+    "/{list_id:list_id}/export",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/csv": {}}}},
+)
+async def export_contacts(
+    caller: ReadCaller, list_id: ListId, request: Request, session: SessionDep
+) -> StreamingResponse:
+    """Every contact of the list as CSV, streamed, in insertion order."""
+    target = await lists.get(session, caller, list_id)
+    rows = _export_lines(request.app.state.sessionmaker, caller, target)
+    file_name = f"{target.id}.csv"
+    return StreamingResponse(
+        rows,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{file_name}"'},
     )
-    async def export_contacts(
-        caller: ReadCaller, list_id: ListId, request: Request, session: SessionDep
-    ) -> StreamingResponse:
-        """Every contact of the list as CSV, streamed, in insertion order."""
-        target = await lists.get(session, caller, list_id)
-        rows = _export_lines(request.app.state.sessionmaker, caller, target)
-        file_name = f"{target.id}.csv"
-        return StreamingResponse(
-            rows,
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{file_name}"'},
-        )
-
-    return router
 
 
 async def _export_lines(

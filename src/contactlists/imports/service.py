@@ -1,37 +1,30 @@
-"""Uploads: keep the file, check it, queue its import. Takes the session, never commits.
+"""Imports: check a stored upload and queue it; cancel imports. Takes the session, never commits.
 
-The uploaded file is copied to ``data_dir``/uploads under a generated id; the name the client
-gave is kept only as a label, never used as a path. The job finds the file by that id under its
-own ``data_dir``, so every process that runs jobs must see the same directory.
+Where upload files live and when they go is ``imports.files``'s alone.
 """
 
 from __future__ import annotations
 
-import logging
 import re
-import secrets
-from collections.abc import Mapping
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
 
 from contactlists import wire
 from contactlists.auth import Caller
 from contactlists.config import Settings
 from contactlists.contacts.normalise import MAX_CUSTOM_FIELDS, MAX_FIELD_NAME_LENGTH
-from contactlists.errors import PayloadTooLarge, ValidationFailed
-from contactlists.imports import csv_files
+from contactlists.errors import ValidationFailed
+from contactlists.imports import csv_files, files
+from contactlists.imports.kinds import IMPORT_KINDS, UPLOAD
+from contactlists.jobs import repository as jobs_repository
 from contactlists.jobs import service as jobs
-from contactlists.jobs.models import UPLOAD, Job
 from contactlists.lists import repository as lists_repository
-from contactlists.lists.models import ContactList
+from contactlists.models import ContactList, Job
 
-log = logging.getLogger("contactlists.imports")
-
-COPY_CHUNK = 1024 * 1024
 MAX_FILE_NAME = 255
 DEFAULT_FILE_NAME = "upload.csv"
 # What the normaliser refuses in a custom field's name (contacts.normalise): checked up front, so a
@@ -54,38 +47,6 @@ def parse_mapping(raw: str | None) -> dict[str, str] | None:
     ):
         raise ValidationFailed.field("mapping", "mapping must be an object of strings")
     return mapping
-
-
-async def store_upload(upload: UploadFile, directory: Path, limit: int) -> tuple[str, Path]:
-    """Copy the upload under a new file id; (file id, path). Removes a partial copy on failure."""
-    return await run_in_threadpool(_store, upload.file, directory, limit)
-
-
-def _store(source: BinaryIO, directory: Path, limit: int) -> tuple[str, Path]:
-    # Blocking file work, run in a thread: the copy may be as large as the upload limit.
-    directory.mkdir(parents=True, exist_ok=True)
-    file_id = secrets.token_hex(12)
-    path = upload_path(directory, file_id)
-    size = 0
-    source.seek(0)
-    try:
-        with path.open("xb") as out:
-            while chunk := source.read(COPY_CHUNK):
-                size += len(chunk)
-                if size > limit:
-                    raise PayloadTooLarge(f"The file is larger than {limit} bytes.")
-                out.write(chunk)
-    except BaseException:
-        path.unlink(missing_ok=True)
-        raise
-    return file_id, path
-
-
-def upload_path(directory: Path, file_id: str) -> Path:
-    """Where the upload ``file_id`` is kept; the id is 24 hex characters, never a client's text."""
-    if not re.fullmatch(r"[0-9a-f]{24}", file_id):
-        raise ValueError(f"not an upload file id: {file_id!r}")
-    return directory / f"{file_id}.upload"
 
 
 def _label(file_name: str | None) -> str:
@@ -151,22 +112,28 @@ def _inspect(path: Path, explicit: dict[str, str] | None) -> csv_files.ColumnMap
     return csv_files.resolve_mapping(csv_files.inspect_file(path), explicit)
 
 
-def upload_directory(settings: Settings) -> Path:
-    return settings.data_dir / "uploads"
+async def cancel(session: AsyncSession, caller: Caller, job_id: str, settings: Settings) -> Job:
+    """Cancel one of the caller's imports if it is queued or running; answers with the job.
+
+    Only imports are the caller's to cancel: a purge belongs to the list's deletion.
+    """
+    job = await jobs.cancel(session, caller, job_id, kinds=IMPORT_KINDS)
+    _discard_files_of_cancelled([job], settings)
+    return job
 
 
-def uploaded_file(payload: Mapping[str, Any], settings: Settings) -> Path:
-    """Where an upload job's file is: by its id under this process's ``data_dir``."""
-    if "fileId" in payload:
-        return upload_path(upload_directory(settings), payload["fileId"])
-    return Path(payload["path"])  # jobs queued before files were found by id
+async def cancel_for_list(
+    session: AsyncSession, *, account_id: str, list_id: str, error: str, settings: Settings
+) -> None:
+    """Cancel every queued or running import into the list (its deletion)."""
+    cancelled = await jobs_repository.cancel_for_list(
+        session, account_id=account_id, list_id=list_id, kinds=IMPORT_KINDS, error=error
+    )
+    _discard_files_of_cancelled(cancelled, settings)
 
 
-def discard_upload(payload: Mapping[str, Any], settings: Settings) -> None:
-    """Remove an upload job's file; its job is over (or will never start)."""
-    path = uploaded_file(payload, settings)
-    try:
-        path.unlink(missing_ok=True)
-    except OSError:
-        # The job is over either way; a file left behind is only disk space.
-        log.exception("could not remove %s, an uploaded file", path)
+def _discard_files_of_cancelled(cancelled: Iterable[Job], settings: Settings) -> None:
+    for job in cancelled:
+        if job.kind == UPLOAD and job.state == "cancelled":
+            # A queued upload never reaches a worker, which would remove its file.
+            files.discard_upload(job.payload, settings)

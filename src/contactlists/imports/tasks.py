@@ -20,14 +20,14 @@ from typing import Any
 from contactlists.config import Settings
 from contactlists.contacts import bulk
 from contactlists.contacts.normalise import normalise_rows
-from contactlists.imports import csv_files
-from contactlists.imports import service as uploads
+from contactlists.imports import csv_files, files
+from contactlists.imports.kinds import ADD_CONTACTS, UPLOAD
 from contactlists.jobs import repository as jobs_repository
-from contactlists.jobs.models import ACTIVE_STATES, ADD_CONTACTS, UPLOAD
 from contactlists.jobs.worker import JobContext, JobLost
 from contactlists.lists import repository as lists_repository
 from contactlists.lists.service import LIST_DELETED
 from contactlists.memory import release_free_memory
+from contactlists.models.jobs import ACTIVE_STATES
 
 log = logging.getLogger("contactlists.jobs")
 
@@ -50,7 +50,7 @@ def _file_rows(payload: dict[str, Any], cursor: int, settings: Settings) -> Rows
     mapping = csv_files.ColumnMapping(
         by_field=dict(payload["mapping"]["by_field"]), custom=tuple(payload["mapping"]["custom"])
     )
-    path = uploads.uploaded_file(payload, settings)
+    path = files.uploaded_file(payload, settings)
     yield from csv_files.read_rows(path, mapping, start_after_line=cursor)
 
 
@@ -228,4 +228,4 @@ async def _discard_finished_upload(context: JobContext) -> None:
         current = await jobs_repository.load(session, job.account_id, job.id)
     if current is not None and current.state in ACTIVE_STATES:
         return
-    uploads.discard_upload(job.payload, context.settings)
+    files.discard_upload(job.payload, context.settings)

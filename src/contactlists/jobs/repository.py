@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from contactlists.db.base import utcnow
-from contactlists.jobs.models import ACTIVE_STATES, Job, JobError
+from contactlists.models.base import utcnow
+from contactlists.models.jobs import ACTIVE_STATES, Job, JobError
 
 
 def _held_by(job: Job, worker: str) -> list[ColumnElement[bool]]:
@@ -241,3 +241,24 @@ async def lists_with_active_jobs(
         Job.state.in_(ACTIVE_STATES),
     )
     return {list_id for list_id in (await session.scalars(query)) if list_id}
+
+
+async def queue_counts(session: AsyncSession) -> list[tuple[str, str, int]]:
+    """(kind, state, count) of the jobs waiting (queued and due) or running: one indexed query.
+
+    Purges scheduled for the end of the trash period are queued but not due: they are not
+    waiting for a worker yet, so they are not counted.
+    """
+    now = utcnow()
+    statement = (
+        select(Job.kind, Job.state, func.count())
+        .where(
+            or_(
+                and_(Job.state == "queued", Job.run_after <= now),
+                Job.state == "running",
+            )
+        )
+        .group_by(Job.kind, Job.state)
+    )
+    rows = (await session.execute(statement)).all()
+    return [(kind, state, count) for kind, state, count in rows]

@@ -10,11 +10,11 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contactlists.auth import Caller
-from contactlists.db.base import utcnow
 from contactlists.errors import NotFound
 from contactlists.jobs import repository
-from contactlists.jobs.models import IMPORT_KINDS, Job, JobError
 from contactlists.jobs.schemas import JobOut, RowErrorOut
+from contactlists.models.base import utcnow
+from contactlists.models.jobs import Job, JobError
 
 ERRORS_SHOWN_ON_JOB = 100
 
@@ -63,17 +63,16 @@ async def get(session: AsyncSession, caller: Caller, job_id: str) -> Job:
     return job
 
 
-async def cancel(session: AsyncSession, caller: Caller, job_id: str) -> Job:
-    """Cancel a queued or running import; a finished one is left as it is.
-
-    Only imports are the caller's to cancel: a purge belongs to the list's deletion.
-    """
+async def cancel(
+    session: AsyncSession, caller: Caller, job_id: str, *, kinds: Sequence[str]
+) -> Job:
+    """Cancel a queued or running job of one of ``kinds``; a finished one is left as it is."""
     await repository.cancel(
         session,
         account_id=caller.account_id,
         bot_id=caller.bot_id,
         job_id=job_id,
-        kinds=IMPORT_KINDS,
+        kinds=kinds,
     )
     return await get(session, caller, job_id)
 

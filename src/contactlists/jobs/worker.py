@@ -37,8 +37,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from contactlists.config import Settings
 from contactlists.db.unavailable import is_unavailable
 from contactlists.jobs import repository
-from contactlists.jobs.models import FINAL_STATES, Job
 from contactlists.jobs.outage import Outage
+from contactlists.models.jobs import FINAL_STATES, Job
 from contactlists.observability import logs
 from contactlists.observability.metrics import Metrics
 

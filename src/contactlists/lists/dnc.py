@@ -17,9 +17,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contactlists.auth import Caller
-from contactlists.db.base import utcnow
-from contactlists.lists.models import ContactList
 from contactlists.lists.schemas import MappingV2
+from contactlists.models.base import utcnow
+from contactlists.models.lists import ContactList
 
 DEFAULT_DNC_NAME = "Default Global DNC"
 # Mapped like every API list: each field to itself. Taken from the wire schema rather than the

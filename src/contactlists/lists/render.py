@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from contactlists.lists.models import ContactList
 from contactlists.lists.schemas import (
     V1ContactList,
     V1ContactListCreated,
@@ -17,7 +17,25 @@ from contactlists.lists.schemas import (
     V2UpdateResult,
 )
 from contactlists.lists.service import ListView
+from contactlists.models.lists import ContactList
 from contactlists.wire import Shape
+
+
+@dataclass(frozen=True)
+class ListShapes:
+    """The wire models of one path family's contact-list answers."""
+
+    full: type[V1ContactList] | type[V2ContactList]
+    created: type[V1ContactListCreated] | type[V2ContactList]
+    summary: type[V1ContactListSummary] | type[V2ContactListSummary]
+    update_result: type[V1UpdateResult] | type[V2UpdateResult]
+
+
+# The one place where v1 and v2 differ: the shape of a contact list on the wire.
+SHAPES = {
+    Shape.V1: ListShapes(V1ContactList, V1ContactListCreated, V1ContactListSummary, V1UpdateResult),
+    Shape.V2: ListShapes(V2ContactList, V2ContactList, V2ContactListSummary, V2UpdateResult),
+}
 
 # Kore.ai echoes its internal scope spelling inside v2 update responses.
 INTERNAL_SCOPE = "campaign_management"
@@ -63,18 +81,15 @@ def _wire_fields(view: ListView) -> dict[str, Any]:
 
 
 def full(view: ListView, shape: Shape) -> V1ContactList | V2ContactList:
-    model = V1ContactList if shape is Shape.V1 else V2ContactList
-    return model.model_validate(_wire_fields(view))
+    return SHAPES[shape].full.model_validate(_wire_fields(view))
 
 
 def created(view: ListView, shape: Shape) -> V1ContactListCreated | V2ContactList:
-    model = V1ContactListCreated if shape is Shape.V1 else V2ContactList
-    return model.model_validate(_wire_fields(view))
+    return SHAPES[shape].created.model_validate(_wire_fields(view))
 
 
 def summary(view: ListView, shape: Shape) -> V1ContactListSummary | V2ContactListSummary:
-    model = V1ContactListSummary if shape is Shape.V1 else V2ContactListSummary
-    return model.model_validate(_wire_fields(view))
+    return SHAPES[shape].summary.model_validate(_wire_fields(view))
 
 
 def update_result(

@@ -8,24 +8,24 @@ that on SQLite a write transaction begins with its write.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, bindparam, delete, exists, or_, select, update
+from sqlalchemy import ColumnElement, Select, bindparam, exists, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from contactlists.campaigns.models import Campaign, CampaignList
-from contactlists.db.base import utcnow
-from contactlists.jobs.models import ACTIVE_STATES, Job
-from contactlists.lists.models import ContactList
+from contactlists.models.base import utcnow
+from contactlists.models.campaigns import Campaign, CampaignList
+from contactlists.models.jobs import ACTIVE_STATES, Job
+from contactlists.models.lists import ContactList
 
 
 class NameTaken(Exception):
     """Another live list of the same account and bot has this name (case-insensitively)."""
 
 
-def _live(account_id: str, bot_id: str, list_id: str) -> list[ColumnElement[bool]]:
+def live(account_id: str, bot_id: str, list_id: str) -> list[ColumnElement[bool]]:
+    """The conditions that select one live list of a bot (every write of a live list has them)."""
     return [
         ContactList.account_id == account_id,
         ContactList.bot_id == bot_id,
@@ -34,7 +34,7 @@ def _live(account_id: str, bot_id: str, list_id: str) -> list[ColumnElement[bool
     ]
 
 
-async def _one_unless_name_taken(session: AsyncSession, statement: Any) -> ContactList | None:
+async def one_unless_name_taken(session: AsyncSession, statement: Any) -> ContactList | None:
     """The one list a conditional ``UPDATE … RETURNING`` changed, or None if none matched.
 
     Raises NameTaken when the change would give a live list a name another live list has.
@@ -57,7 +57,7 @@ async def insert(session: AsyncSession, contact_list: ContactList) -> None:
 async def get_live(
     session: AsyncSession, *, account_id: str, bot_id: str, list_id: str
 ) -> ContactList | None:
-    return await session.scalar(select(ContactList).where(*_live(account_id, bot_id, list_id)))
+    return await session.scalar(select(ContactList).where(*live(account_id, bot_id, list_id)))
 
 
 def _live_in_use_statement() -> Select[ContactList, bool, str, str]:
@@ -114,34 +114,6 @@ async def get_live_in_use(
     return rows[0][0], bool(rows[0][1]), campaigns
 
 
-async def get_in_trash(
-    session: AsyncSession, *, account_id: str, bot_id: str, list_id: str
-) -> ContactList | None:
-    """A deleted list that can still be restored."""
-    return await session.scalar(
-        select(ContactList).where(
-            ContactList.account_id == account_id,
-            ContactList.bot_id == bot_id,
-            ContactList.id == list_id,
-            ContactList.deleted_at.is_not(None),
-            ContactList.purge_after > utcnow(),
-        )
-    )
-
-
-async def get_deleted(
-    session: AsyncSession, *, account_id: str, list_id: str
-) -> ContactList | None:
-    """The list if it is deleted (in the trash or due for its purge); None if live or gone."""
-    return await session.scalar(
-        select(ContactList).where(
-            ContactList.account_id == account_id,
-            ContactList.id == list_id,
-            ContactList.deleted_at.is_not(None),
-        )
-    )
-
-
 async def list_live(
     session: AsyncSession,
     *,
@@ -174,12 +146,12 @@ async def update_live(
 ) -> ContactList | None:
     statement = (
         update(ContactList)
-        .where(*_live(account_id, bot_id, list_id))
+        .where(*live(account_id, bot_id, list_id))
         .values(**values)
         .returning(ContactList)
         .execution_options(synchronize_session=False, populate_existing=True)
     )
-    return await _one_unless_name_taken(session, statement)
+    return await one_unless_name_taken(session, statement)
 
 
 async def find_live_by_name(
@@ -204,7 +176,7 @@ async def lock_live(
     """
     statement = (
         update(ContactList)
-        .where(*_live(account_id, bot_id, list_id))
+        .where(*live(account_id, bot_id, list_id))
         .values(last_position=ContactList.last_position)
         .returning(ContactList)
         .execution_options(synchronize_session=False, populate_existing=True)
@@ -259,47 +231,6 @@ async def record_upload(
     )
 
 
-async def mark_deleted(
-    session: AsyncSession, *, account_id: str, bot_id: str, list_id: str, purge_after: datetime
-) -> ContactList | None:
-    """Take the list away from every reader and free its name; the row as it was, or None.
-
-    Only ``deleted_at`` and ``purge_after`` change, neither of them shown, so the returned row
-    is the list exactly as it was. Of concurrent calls for one list, exactly one gets the row.
-    """
-    statement = (
-        update(ContactList)
-        .where(*_live(account_id, bot_id, list_id))
-        .values(deleted_at=utcnow(), purge_after=purge_after)
-        .returning(ContactList)
-        .execution_options(synchronize_session=False, populate_existing=True)
-    )
-    return (await session.scalars(statement)).one_or_none()
-
-
-async def restore(
-    session: AsyncSession, *, account_id: str, bot_id: str, list_id: str
-) -> ContactList | None:
-    """Bring a list in the trash back; None if it is not there (or its time is up).
-
-    Raises NameTaken when a live list has taken its name meanwhile.
-    """
-    statement = (
-        update(ContactList)
-        .where(
-            ContactList.account_id == account_id,
-            ContactList.bot_id == bot_id,
-            ContactList.id == list_id,
-            ContactList.deleted_at.is_not(None),
-            ContactList.purge_after > utcnow(),
-        )
-        .values(deleted_at=None, purge_after=None)
-        .returning(ContactList)
-        .execution_options(synchronize_session=False, populate_existing=True)
-    )
-    return await _one_unless_name_taken(session, statement)
-
-
 async def campaigns_using(
     session: AsyncSession, account_id: str, list_ids: Sequence[str]
 ) -> dict[str, list[dict[str, str]]]:
@@ -320,23 +251,3 @@ async def campaigns_using(
     for list_id, campaign_id, name in rows:
         using.setdefault(list_id, []).append({"id": campaign_id, "name": name})
     return using
-
-
-async def detach_from_campaigns(session: AsyncSession, *, account_id: str, list_id: str) -> None:
-    """Remove the list from every campaign that references it (delete with ``force``)."""
-    await session.execute(
-        delete(CampaignList).where(
-            CampaignList.account_id == account_id, CampaignList.list_id == list_id
-        )
-    )
-
-
-async def remove_deleted(session: AsyncSession, *, account_id: str, list_id: str) -> None:
-    """Remove a deleted list's row for good, once its contacts are gone (the purge's end)."""
-    await session.execute(
-        delete(ContactList).where(
-            ContactList.account_id == account_id,
-            ContactList.id == list_id,
-            ContactList.deleted_at.is_not(None),
-        )
-    )

@@ -5,25 +5,20 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contactlists.auth import Caller
-from contactlists.config import Settings
-from contactlists.db.base import utcnow
-from contactlists.errors import DuplicateName, ListInUse, NotFound
-from contactlists.imports import service as uploads
+from contactlists.errors import DuplicateName, NotFound
 from contactlists.jobs import repository as jobs_repository
-from contactlists.jobs import service as jobs_service
-from contactlists.jobs.models import IMPORT_KINDS, PURGE_LIST, UPLOAD
 from contactlists.lists import repository
 from contactlists.lists.dnc import DEFAULT_DNC_NAME
-from contactlists.lists.models import ContactList
 from contactlists.lists.repository import NameTaken
 from contactlists.lists.schemas import ContactListCreate, ContactListUpdate, ListType
+from contactlists.models import ContactList, utcnow
 
+# Why an import into a deleted list ends (its job's error), whoever notices first.
 LIST_DELETED = "the contact list was deleted"
 MAPPED_FIELDS = ("firstName", "lastName", "phoneNumber", "timeZone", "uniqueId", "contactPriority")
 # Without a `type` filter, get-all shows contact lists and leaves DNC lists out.
@@ -66,7 +61,7 @@ class Page:
     limit: int | None = None
 
 
-def _not_found(list_id: str) -> NotFound:
+def not_found(list_id: str) -> NotFound:
     return NotFound(f"Contact list {list_id} was not found.")
 
 
@@ -132,7 +127,7 @@ async def get(session: AsyncSession, caller: Caller, list_id: str) -> ContactLis
         session, account_id=caller.account_id, bot_id=caller.bot_id, list_id=list_id
     )
     if found is None:
-        raise _not_found(list_id)
+        raise not_found(list_id)
     return found
 
 
@@ -142,7 +137,7 @@ async def get_view(session: AsyncSession, caller: Caller, list_id: str) -> ListV
         session, account_id=caller.account_id, bot_id=caller.bot_id, list_id=list_id
     )
     if found is None:
-        raise _not_found(list_id)
+        raise not_found(list_id)
     record, processing, campaigns = found
     return ListView(record, processing, tuple(campaigns))
 
@@ -194,91 +189,5 @@ async def update(
     except NameTaken:
         raise _taken(data.name or "") from None
     if updated is None:
-        raise _not_found(list_id)
+        raise not_found(list_id)
     return updated, given
-
-
-async def delete(
-    session: AsyncSession, caller: Caller, list_id: str, *, force: bool, settings: Settings
-) -> ListView:
-    """Delete the list in one short transaction; returns the list as it was.
-
-    The name is free and the list invisible as soon as this commits, however many contacts
-    it holds: they stay in the trash with it and are purged by a job when the trash period
-    ends. The list's row lock is taken first, so a campaign being created with this list
-    either committed its reference before (and the delete is refused) or finds the list gone.
-    """
-    target = await repository.lock_live(
-        session, account_id=caller.account_id, bot_id=caller.bot_id, list_id=list_id
-    )
-    if target is None:
-        raise _not_found(list_id)
-    as_it_was = await view(session, target)
-    if as_it_was.campaigns:
-        if not force:
-            raise ListInUse(target.name, list(as_it_was.campaigns))
-        await repository.detach_from_campaigns(
-            session, account_id=caller.account_id, list_id=list_id
-        )
-    purge_after = utcnow() + timedelta(days=settings.trash_days)
-    await repository.mark_deleted(
-        session,
-        account_id=caller.account_id,
-        bot_id=caller.bot_id,
-        list_id=list_id,
-        purge_after=purge_after,
-    )
-    # No batch of these imports commits after this: each takes the list's row lock to write.
-    cancelled = await jobs_repository.cancel_for_list(
-        session,
-        account_id=caller.account_id,
-        list_id=list_id,
-        kinds=IMPORT_KINDS,
-        error=LIST_DELETED,
-    )
-    for job in cancelled:
-        if job.kind == UPLOAD:
-            # A cancelled upload may never reach a worker, which would remove its file.
-            uploads.discard_upload(job.payload, settings)
-    await jobs_service.enqueue(
-        session,
-        caller,
-        kind=PURGE_LIST,
-        list_id=list_id,
-        payload={},
-        total=None,
-        run_after=purge_after,
-    )
-    return as_it_was
-
-
-async def restore(session: AsyncSession, caller: Caller, list_id: str) -> ContactList:
-    """Bring a deleted list back from the trash with all its contacts.
-
-    Its waiting purge is cancelled first, conditionally on not being due: of a restore and a
-    worker starting the purge, only one can win.
-    """
-    purge_cancelled = await jobs_repository.cancel_waiting(
-        session,
-        account_id=caller.account_id,
-        list_id=list_id,
-        kind=PURGE_LIST,
-        error="the contact list was restored",
-    )
-    in_trash = await repository.get_in_trash(
-        session, account_id=caller.account_id, bot_id=caller.bot_id, list_id=list_id
-    )
-    if not purge_cancelled or in_trash is None:
-        raise NotFound(f"Contact list {list_id} is not in the trash.")
-    try:
-        restored = await repository.restore(
-            session, account_id=caller.account_id, bot_id=caller.bot_id, list_id=list_id
-        )
-    except NameTaken:
-        raise DuplicateName(
-            f"Contact list {in_trash.name} cannot be restored: "
-            "a contact list with that name exists."
-        ) from None
-    if restored is None:
-        raise NotFound(f"Contact list {list_id} is not in the trash.")
-    return restored

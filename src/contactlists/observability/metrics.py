@@ -13,17 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
-from sqlalchemy import and_, func, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 from starlette.responses import Response
-
-from contactlists.db.base import utcnow
-from contactlists.jobs.models import ADD_CONTACTS, PURGE_LIST, UPLOAD, Job
 
 log = logging.getLogger("contactlists.metrics")
 
@@ -37,14 +32,21 @@ KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPT
 UNMATCHED_ROUTE = "unmatched"
 # A scrape answers even when the database does not; the queue gauges are then left out.
 QUEUE_QUERY_TIMEOUT_SECONDS = 2.0
-JOB_KINDS = (ADD_CONTACTS, UPLOAD, PURGE_LIST)
+# (kind, state, count) of the jobs waiting or running, read from the database at scrape time.
+QueueReader = Callable[[], Awaitable[list[tuple[str, str, int]]]]
 METRICS_PATH = "/metrics"
 
 
 class Metrics:
     """The collectors of one process (or one app, in tests), in their own registry."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self, job_kinds: Iterable[str] = (), queue_reader: QueueReader | None = None
+    ) -> None:
+        # Every kind shows in the queue gauges, at 0 when it has no job; the reader is the
+        # queue's, handed in by the app (a standalone worker serves no queue gauges).
+        self.job_kinds = tuple(job_kinds)
+        self.queue_reader = queue_reader
         self.registry = CollectorRegistry()
         registry = self.registry
         self.http_requests = Counter(
@@ -133,7 +135,7 @@ class Metrics:
             self.database_up.set(0)
             return
         self.database_up.set(1)
-        for kind in JOB_KINDS:  # every kind shows, at 0 when it has no job
+        for kind in self.job_kinds:
             self.queue_depth.labels(kind).set(0)
             self.jobs_running.labels(kind).set(0)
         for kind, state, count in counts:
@@ -144,35 +146,14 @@ class Metrics:
         return generate_latest(self.registry)
 
 
-async def read_queue(sessionmaker: async_sessionmaker[AsyncSession]) -> list[tuple[str, str, int]]:
-    """(kind, state, count) of the jobs waiting (queued and due) or running: one indexed query.
-
-    Purges scheduled for the end of the trash period are queued but not due: they are not
-    waiting for a worker yet, so they are not counted.
-    """
-    now = utcnow()
-    statement = (
-        select(Job.kind, Job.state, func.count())
-        .where(
-            or_(
-                and_(Job.state == "queued", Job.run_after <= now),
-                Job.state == "running",
-            )
-        )
-        .group_by(Job.kind, Job.state)
-    )
-    async with sessionmaker() as session:
-        rows = (await session.execute(statement)).all()
-    return [(kind, state, count) for kind, state, count in rows]
-
-
 async def metrics_endpoint(request: Request) -> Response:
     """``GET /metrics``: the Prometheus text format. Unauthenticated: keep it off the internet."""
     metrics: Metrics = request.app.state.metrics
-    counts: list[tuple[str, str, int]] | None
+    counts: list[tuple[str, str, int]] | None = None
     try:
-        async with asyncio.timeout(QUEUE_QUERY_TIMEOUT_SECONDS):
-            counts = await read_queue(request.app.state.sessionmaker)
+        if metrics.queue_reader is not None:
+            async with asyncio.timeout(QUEUE_QUERY_TIMEOUT_SECONDS):
+                counts = await metrics.queue_reader()
     except Exception as exc:  # the database is away: the rest of the metrics still answer
         log.warning("metrics: could not read the job queue: %s", type(exc).__name__)
         counts = None

@@ -7,7 +7,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from contactlists.ratelimit.models import RateLimitWindow
+from contactlists.models.ratelimit import RateLimitWindow
 
 
 async def count_request(session: AsyncSession, *, account_id: str, window_start: int) -> int:

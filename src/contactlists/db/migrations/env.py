@@ -7,8 +7,8 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from contactlists.db.all_models import Base
 from contactlists.db.engine import create_engine
+from contactlists.models import Base
 
 config = context.config
 target_metadata = Base.metadata

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from contactlists.db.base import UtcDateTime
+from contactlists.models.base import UtcDateTime
 
 revision: str = "0002_contacts_and_jobs"
 down_revision: str | None = "0001_initial"

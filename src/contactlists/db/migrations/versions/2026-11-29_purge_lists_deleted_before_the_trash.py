@@ -17,14 +17,14 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from alembic import op
 
-from contactlists.db.base import UtcDateTime
+from contactlists.models.base import UtcDateTime
 
 revision: str = "0004_purge_old_deleted_lists"
 down_revision: str | None = "0003_campaigns_and_trash"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-PURGE_LIST = "purge_list"  # contactlists.jobs.models.PURGE_LIST, as it was at this revision
+PURGE_LIST = "purge_list"  # contactlists.models.jobs.PURGE_LIST, as it was at this revision
 
 contact_list = sa.table(
     "contact_list",

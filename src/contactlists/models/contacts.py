@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import JSON, BigInteger, ForeignKeyConstraint, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from contactlists.db.base import Base, UtcDateTime
+from contactlists.models.base import Base, UtcDateTime
 
 
 class Contact(Base):

@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import JSON, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from contactlists.db.base import Base, UtcDateTime
+from contactlists.models.base import Base, UtcDateTime
 
 
 class App(Base):

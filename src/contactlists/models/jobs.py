@@ -8,14 +8,11 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from contactlists.db.base import Base, UtcDateTime
+from contactlists.models.base import Base, UtcDateTime
 
+# A job's kind is a name its feature owns (the handlers are registered in contactlists.tasks);
+# the table and the queue know only these states.
 ACTIVE_STATES = ("queued", "running")
-# Kinds of job.
-ADD_CONTACTS = "add_contacts"
-UPLOAD = "upload"
-IMPORT_KINDS = (ADD_CONTACTS, UPLOAD)
-PURGE_LIST = "purge_list"  # a deleted list's contacts and row, once it leaves the trash
 FINAL_STATES = ("completed", "failed", "cancelled")
 
 

@@ -47,7 +47,9 @@ class UtcDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         if value.tzinfo is None:
-            raise ValueError("naive datetimes are not accepted; use contactlists.db.base.utcnow()")
+            raise ValueError(
+                "naive datetimes are not accepted; use contactlists.models.base.utcnow()"
+            )
         value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 

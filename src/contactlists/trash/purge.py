@@ -13,17 +13,17 @@ import asyncio
 import logging
 import time
 
-from sqlalchemy import select
-
 from contactlists.contacts import repository as contacts_repository
-from contactlists.imports import service as uploads
+from contactlists.imports import files
+from contactlists.imports.kinds import UPLOAD
 from contactlists.jobs import repository as jobs_repository
-from contactlists.jobs.models import UPLOAD, Job
 from contactlists.jobs.worker import JobContext, JobLost
-from contactlists.lists import repository as lists_repository
+from contactlists.trash import repository
 
 log = logging.getLogger("contactlists.jobs")
 
+PURGE_LIST = "purge_list"
+"""The kind of job that purges a deleted list, queued by its deletion, due when its trash ends."""
 LIST_RESTORED = "the contact list is live again"
 
 
@@ -39,9 +39,7 @@ async def purge_list(context: JobContext) -> None:
         await asyncio.sleep(time.monotonic() - started)
     await _remove_upload_files(context)
     async with context.sessionmaker() as session, session.begin():
-        await lists_repository.remove_deleted(
-            session, account_id=job.account_id, list_id=job.list_id
-        )
+        await repository.remove_deleted(session, account_id=job.account_id, list_id=job.list_id)
         if not await jobs_repository.finish(session, job, worker=context.worker, state="completed"):
             raise JobLost()  # leaving the block rolls the removal back
 
@@ -51,7 +49,7 @@ async def _purge_batch(context: JobContext) -> int:
     job = context.job
     assert job.list_id is not None
     async with context.sessionmaker() as session, session.begin():
-        deleted = await lists_repository.get_deleted(
+        deleted = await repository.get_deleted(
             session, account_id=job.account_id, list_id=job.list_id
         )
         if deleted is None:
@@ -86,15 +84,10 @@ async def _purge_batch(context: JobContext) -> int:
 async def _remove_upload_files(context: JobContext) -> None:
     """Files of the list's uploads, should any be left (every upload job of the list is over)."""
     job = context.job
+    assert job.list_id is not None
     async with context.sessionmaker() as session:
-        found = (
-            await session.scalars(
-                select(Job).where(
-                    Job.account_id == job.account_id,
-                    Job.list_id == job.list_id,
-                    Job.kind == UPLOAD,
-                )
-            )
-        ).all()
+        found = await repository.jobs_of_kind(
+            session, account_id=job.account_id, list_id=job.list_id, kind=UPLOAD
+        )
     for upload in found:
-        uploads.discard_upload(upload.payload, context.settings)
+        files.discard_upload(upload.payload, context.settings)

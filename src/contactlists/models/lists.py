@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Boolean, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from contactlists.db.base import Base, UtcDateTime
+from contactlists.models.base import Base, UtcDateTime
 
 
 class ContactList(Base):

@@ -8,7 +8,7 @@ from __future__ import annotations
 from sqlalchemy import BigInteger, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from contactlists.db.base import Base
+from contactlists.models.base import Base
 
 
 class RateLimitWindow(Base):
