@@ -23,9 +23,10 @@ run: $(STAMP) ## Migrate and serve on SQLite (./contactlists.db) at http://127.0
 test: $(STAMP) ## Run the tests (on PostgreSQL too when CONTACTLISTS_TEST_DATABASE_URL is set)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-lint: $(STAMP) ## ruff check and format check
+lint: $(STAMP) ## ruff check and format check; the import contract (packages import only downward)
 	$(BIN)/ruff check src tests
 	$(BIN)/ruff format --check src tests
+	$(BIN)/lint-imports
 
 fmt: $(STAMP) ## Format and fix what ruff can
 	$(BIN)/ruff format src tests

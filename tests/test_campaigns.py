@@ -17,7 +17,7 @@ from httpx import AsyncClient
 from sqlalchemy import update
 
 from contactlists.apps import service as apps
-from contactlists.lists.models import ContactList
+from contactlists.models.lists import ContactList
 from tests.support.campaigns import (
     DEFAULT_DNC,
     FULL_KEYS,

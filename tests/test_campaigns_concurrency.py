@@ -17,11 +17,11 @@ from httpx import AsyncClient
 from sqlalchemy import func, select, update
 
 from contactlists.auth import Caller
-from contactlists.campaigns.models import CampaignList
-from contactlists.db.base import utcnow
 from contactlists.lists import repository as lists_repository
 from contactlists.lists.dnc import DEFAULT_DNC_NAME, ensure_default_dnc
-from contactlists.lists.models import ContactList
+from contactlists.models.base import utcnow
+from contactlists.models.campaigns import CampaignList
+from contactlists.models.lists import ContactList
 from tests.support.campaigns import CampaignPaths, create_campaign, post_campaign, voice_body
 from tests.support.contacts import create_list
 from tests.support.tenants import Tenant

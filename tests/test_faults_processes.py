@@ -29,9 +29,9 @@ from fastapi import FastAPI
 from sqlalchemy import distinct, func, select
 from sqlalchemy.engine import make_url
 
-from contactlists.contacts.models import Contact
-from contactlists.jobs.models import FINAL_STATES, Job
-from contactlists.lists.models import ContactList
+from contactlists.models.contacts import Contact
+from contactlists.models.jobs import FINAL_STATES, Job
+from contactlists.models.lists import ContactList
 from tests.support.contacts import ADD_CONTACTS, add_contacts, create_list
 from tests.support.durable import OwnDatabase, service_settings, sessions, wait_until
 from tests.support.envelope import assert_failure

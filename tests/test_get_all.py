@@ -15,7 +15,7 @@ from httpx import AsyncClient
 from sqlalchemy import update
 
 from contactlists.lists.dnc import DEFAULT_DNC_NAME as DEFAULT_DNC
-from contactlists.lists.models import ContactList
+from contactlists.models.lists import ContactList
 from tests.support.list_wire import (
     create_list,
     get_all,

@@ -26,14 +26,14 @@ from typer.testing import CliRunner
 
 from contactlists.cli import app as cli
 from contactlists.config import Settings
-from contactlists.contacts.models import Contact
 from contactlists.db import migrate
 from contactlists.db.engine import create_engine
 from contactlists.jobs import repository
-from contactlists.jobs.models import FINAL_STATES, Job, JobError
-from contactlists.jobs.registry import HANDLERS
 from contactlists.jobs.worker import JobContext, WorkerPool
-from contactlists.lists.models import ContactList
+from contactlists.models.contacts import Contact
+from contactlists.models.jobs import FINAL_STATES, Job, JobError
+from contactlists.models.lists import ContactList
+from contactlists.tasks import HANDLERS
 from tests.support.contacts import add_contacts, create_list, get_list, job
 from tests.support.databases import DatabaseFactory
 from tests.support.durable import (

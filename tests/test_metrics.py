@@ -19,8 +19,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from contactlists.app import create_app
 from contactlists.config import Settings
 from contactlists.jobs import repository as jobs_repository
-from contactlists.jobs.registry import HANDLERS
 from contactlists.jobs.worker import JobContext, JobLost, WorkerPool
+from contactlists.tasks import HANDLERS
 from tests.support.contacts import add_contacts, create_list, job
 from tests.support.durable import OwnDatabase, service_settings, sessions, wait_until
 from tests.support.envelope import assert_failure

@@ -18,8 +18,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from contactlists.db import migrate
-from contactlists.db.all_models import Base
 from contactlists.db.engine import SQLITE_BUSY_TIMEOUT_MS, create_engine
+from contactlists.models import Base
 from tests.support.databases import DatabaseFactory
 
 pytestmark = pytest.mark.anyio

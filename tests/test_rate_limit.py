@@ -23,7 +23,7 @@ from sqlalchemy import select
 
 from contactlists.config import Settings
 from contactlists.errors import RateLimited
-from contactlists.ratelimit.models import RateLimitWindow
+from contactlists.models.ratelimit import RateLimitWindow
 from tests.support.campaigns import CampaignPaths, voice_body
 from tests.support.contacts import ADD_CONTACTS, add_contacts, create_list
 from tests.support.durable import OwnDatabase, service_settings

@@ -22,12 +22,13 @@ from sqlalchemy import func, select
 from sqlalchemy import update as sql_update
 
 from contactlists.config import Settings
-from contactlists.contacts.models import Contact
 from contactlists.db import migrate
-from contactlists.jobs.models import PURGE_LIST, Job
-from contactlists.jobs.registry import HANDLERS
 from contactlists.jobs.worker import WorkerPool
-from contactlists.lists.models import ContactList
+from contactlists.models.contacts import Contact
+from contactlists.models.jobs import Job
+from contactlists.models.lists import ContactList
+from contactlists.tasks import HANDLERS
+from contactlists.trash.purge import PURGE_LIST
 from tests.support.contacts import add_contacts, all_contacts, create_list, job
 from tests.support.durable import OwnDatabase, service_settings, sessions, wait_until
 from tests.support.envelope import assert_failure
