@@ -39,6 +39,9 @@ Campaign Management contact-list API. Authenticate with a JWT in the `auth` head
 """
 
 STATIC_DOCS_PATH = "/static/swagger-ui"
+# Connections of the background pool besides two per worker (its batch and its heartbeat):
+# /readyz and the queue gauges of /metrics.
+BACKGROUND_POOL_RESERVE = 2
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -49,11 +52,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = engine_for(settings)
+        # The job workers and /readyz draw from a pool of their own: however many requests
+        # wait for the request pool, imports go on and the health probe answers.
+        background = engine_for(
+            settings,
+            pool_size=2 * settings.workers + BACKGROUND_POOL_RESERVE,
+            max_overflow=BACKGROUND_POOL_RESERVE,
+        )
         app.state.engine = engine
+        app.state.background_engine = background
         app.state.sessionmaker = create_sessionmaker(engine)
         metrics.queue_reader = lambda: _read_queue(app)
         app.state.rate_limiter = RateLimiter(app.state.sessionmaker, settings)
-        workers = WorkerPool(app.state.sessionmaker, settings, HANDLERS, metrics=metrics)
+        workers = WorkerPool(create_sessionmaker(background), settings, HANDLERS, metrics=metrics)
         app.state.workers = workers
         workers.start()
         try:
@@ -61,6 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             await workers.stop()
             await engine.dispose()
+            await background.dispose()
 
     app = FastAPI(
         title="contactlists",
@@ -102,7 +114,7 @@ def _add_api_routes(app: FastAPI) -> None:
 
 
 async def _read_queue(app: FastAPI) -> list[tuple[str, str, int]]:
-    async with app.state.sessionmaker() as session:
+    async with create_sessionmaker(app.state.background_engine)() as session:
         return await jobs_repository.queue_counts(session)
 
 
@@ -115,7 +127,7 @@ def _add_operations_routes(app: FastAPI) -> None:
     @app.get("/readyz", tags=["operations"], responses={503: {"model": dict[str, Any]}})
     async def readyz(request: Request) -> JSONResponse:
         """The database answers and its schema is current."""
-        engine = request.app.state.engine
+        engine = request.app.state.background_engine
         try:
             async with engine.connect() as conn:
                 await conn.execute(text("SELECT 1"))

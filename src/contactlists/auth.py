@@ -121,12 +121,9 @@ def _one_value_each(request: Request) -> None:
         seen.add(name)
 
 
-async def _count_request(request: Request, session: AsyncSession, account_id: str) -> None:
+async def _count_request(request: Request, account_id: str) -> None:
     limiter: RateLimiter = request.app.state.rate_limiter
     if limiter.enabled:
-        # Ends the read of the app, returning its connection: the limiter's own transaction
-        # then never waits for a second pooled connection while this one is held.
-        await session.commit()
         await limiter.check(account_id)
 
 
@@ -150,10 +147,15 @@ def _caller_dependency(access: Access) -> Any:
     ) -> Caller:
         token = _token_from(auth, authorization)
         app, actor = await verify_token(session, token, leeway=settings.jwt_leeway_seconds)
+        # Ends the read of the app and returns its connection to the pool: the body is read
+        # next, for as long as the client takes, and the route takes a connection after it.
+        # (The rate limiter's own transaction never waits for a second pooled connection
+        # while this one is held, either.)
+        await session.commit()
         logs.note_caller(app.client_id, app.account_id)  # from here on, log lines name them
         # Counted once the account is known and before the route does anything: a 429 has
         # changed nothing, so clients may retry it whatever the method.
-        await _count_request(request, session, app.account_id)
+        await _count_request(request, app.account_id)
         _one_value_each(request)
         account_id = _account_id_in_request(account_id_header, account_id_query)
         if not BOT_ID_PATTERN.match(bot):

@@ -49,7 +49,23 @@ class Settings(BaseSettings):
         default=Path("./contactlists-data"),
         description="Where uploaded files wait for their import; shared by every worker process.",
     )
+    db_idle_in_transaction_seconds: float = Field(
+        default=60,
+        gt=0,
+        description="PostgreSQL ends a session idle inside a transaction this long (a backstop).",
+    )
     max_body_bytes: int = Field(default=32 * 1024 * 1024, ge=1024)
+    body_timeout_seconds: float = Field(
+        default=60,
+        gt=0,
+        description="Longest time a client may take to send a JSON body (then 408); no "
+        "database connection is held meanwhile.",
+    )
+    upload_timeout_seconds: float = Field(
+        default=1800,
+        gt=0,
+        description="Longest time a client may take to send an upload (then 408).",
+    )
     max_upload_bytes: int = Field(default=1024 * 1024 * 1024, ge=1024)
     max_batch: int = Field(default=10_000, ge=1, description="Most items in one addContacts call.")
     rate_limit_per_minute: int = Field(

@@ -19,6 +19,7 @@ Reason = Literal[
     "duplicate_name",
     "list_in_use",
     "invalid_state",
+    "request_timeout",
     "payload_too_large",
     "unsupported_media_type",
     "rate_limited",
@@ -154,6 +155,12 @@ class InvalidState(ContactListsError):
     status_code = 409
     reason = "invalid_state"
     default_message = "The campaign cannot make this transition in its current status."
+
+
+class RequestTimeout(ContactListsError):
+    status_code = 408
+    reason = "request_timeout"
+    default_message = "The request body did not arrive in time."
 
 
 class PayloadTooLarge(ContactListsError):

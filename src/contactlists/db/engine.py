@@ -58,6 +58,7 @@ def create_engine(
     *,
     connect_timeout: float = CONNECT_TIMEOUT_SECONDS,
     statement_timeout: float | None = None,
+    idle_in_transaction_timeout: float | None = None,
     **kwargs: Any,
 ) -> AsyncEngine:
     """Build the async engine for ``database_url``.
@@ -68,7 +69,10 @@ def create_engine(
     (asyncpg's ``command_timeout``), so it holds even when the network, not the server,
     is what hangs; on SQLite it is the busy timeout, how long a statement waits for
     another writer's lock. ``None`` (migrations, the operator commands): no bound on
-    PostgreSQL, ``SQLITE_BUSY_TIMEOUT_MS`` on SQLite.
+    PostgreSQL, ``SQLITE_BUSY_TIMEOUT_MS`` on SQLite. ``idle_in_transaction_timeout`` is
+    PostgreSQL's ``idle_in_transaction_session_timeout``: the server ends a session that
+    holds a transaction open without a statement that long, whatever held it (a backstop;
+    no request holds one while waiting on its client).
 
     On SQLite the driver opens a transaction only before the first write of a
     request, so a write transaction's first statement takes the write lock and
@@ -78,6 +82,10 @@ def create_engine(
     url = async_url(database_url)
     if url.get_backend_name() == "sqlite":
         busy_ms = SQLITE_BUSY_TIMEOUT_MS if statement_timeout is None else statement_timeout * 1000
+        # Pool sizes are PostgreSQL's: SQLite keeps its driver's default pool (an in-memory
+        # database's pool takes no size at all).
+        kwargs.pop("pool_size", None)
+        kwargs.pop("max_overflow", None)
         engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_configurer(round(busy_ms)))
         return engine
@@ -86,26 +94,35 @@ def create_engine(
     # A connection the database dropped (restart, network cut) is found at checkout and
     # replaced, instead of failing the request that drew it.
     kwargs.setdefault("pool_pre_ping", True)
-    connect_args: dict[str, Any] = {
+    server_settings = {
         # asyncpg prepares every statement; after five runs PostgreSQL may switch to a generic
         # plan that ignores the values, and the duplicate lookup (`phone IN (…)` on one list)
         # then scans the whole list. Custom plans keep it an index lookup; our statements plan
         # in microseconds.
-        "server_settings": {"plan_cache_mode": "force_custom_plan"},
-        "timeout": connect_timeout,
+        "plan_cache_mode": "force_custom_plan",
     }
+    if idle_in_transaction_timeout is not None:
+        server_settings["idle_in_transaction_session_timeout"] = str(
+            round(idle_in_transaction_timeout * 1000)
+        )
+    connect_args: dict[str, Any] = {"server_settings": server_settings, "timeout": connect_timeout}
     if statement_timeout is not None:
         connect_args["command_timeout"] = statement_timeout
     kwargs.setdefault("connect_args", connect_args)
     return create_async_engine(url, **kwargs)
 
 
-def engine_for(settings: Settings) -> AsyncEngine:
-    """The engine of a long-running process (``serve``, ``worker``), with its timeouts."""
+def engine_for(settings: Settings, **pool: Any) -> AsyncEngine:
+    """The engine of a long-running process (``serve``, ``worker``), with its timeouts.
+
+    ``pool`` sizes the connection pool (``pool_size``, ``max_overflow``; PostgreSQL only).
+    """
     return create_engine(
         settings.database_url,
         connect_timeout=settings.db_connect_timeout_seconds,
         statement_timeout=settings.db_statement_timeout_seconds,
+        idle_in_transaction_timeout=settings.db_idle_in_transaction_seconds,
+        **pool,
     )
 
 

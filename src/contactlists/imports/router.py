@@ -2,23 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
+import anyio.to_thread
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
 from starlette.types import Message
 
 from contactlists.auth import Caller, ReadCaller, WriteCaller
 from contactlists.contacts import repository as contacts_repository
 from contactlists.contacts.schemas import JobAccepted
 from contactlists.deps import SessionDep, SettingsDep
-from contactlists.errors import PayloadTooLarge, UnsupportedMediaType, ValidationFailed
+from contactlists.errors import (
+    PayloadTooLarge,
+    RequestTimeout,
+    UnsupportedMediaType,
+    ValidationFailed,
+)
 from contactlists.imports import csv_files, files, service
 from contactlists.lists import service as lists
-from contactlists.models.lists import ContactList
+from contactlists.models import ContactList
 from contactlists.schemas import format_timestamp
 from contactlists.wire import ListId
 
@@ -44,6 +51,8 @@ UPLOAD_OPENAPI = {
 }
 
 
+# Contacts per page of an export: one short read each.
+EXPORT_PAGE_ROWS = 2_000
 # Room in a request for the multipart framing and the `mapping` field beside a file at the limit.
 FORM_OVERHEAD_BYTES = 1024 * 1024 + 64 * 1024
 
@@ -94,12 +103,13 @@ async def upload_contacts(
     settings: SettingsDep,
 ) -> Any:
     """Import a CSV file (UTF-8, optionally gzip) into the list; follow the returned job."""
-    target = await lists.get(session, caller, list_id)
     if not _is_multipart(request.headers.get("content-type", "")):
         raise UnsupportedMediaType("Upload the file as multipart/form-data, field `file`.")
     limit = settings.max_upload_bytes
-    bounded = _bounded_request(request, limit)
-    async with bounded.form(max_files=1, max_fields=4) as form:
+    # The file is received and stored before the list is looked up: however slowly it
+    # arrives, the request holds no database connection meanwhile.
+    form = await _read_form(_bounded_request(request, limit), settings.upload_timeout_seconds)
+    try:
         upload = form.get("file")
         if not isinstance(upload, UploadFile):
             raise ValidationFailed.field("file", "file is required (a CSV file part)")
@@ -109,6 +119,7 @@ async def upload_contacts(
         mapping = service.parse_mapping(raw_mapping)
         file_id, path = await files.store_upload(upload, files.upload_directory(settings), limit)
         try:
+            target = await lists.get(session, caller, list_id)
             job = await service.queue_upload(
                 session,
                 caller,
@@ -121,7 +132,18 @@ async def upload_contacts(
         except BaseException:
             path.unlink(missing_ok=True)
             raise
+    finally:
+        await form.close()
     return JobAccepted(message=f"File {job.payload['fileName']} is being imported", jobId=job.id)
+
+
+async def _read_form(request: Request, seconds: float) -> FormData:
+    """The multipart form, 408 when it takes longer than ``seconds`` to arrive."""
+    try:
+        async with asyncio.timeout(seconds):
+            return await request.form(max_files=1, max_fields=4)
+    except TimeoutError:
+        raise RequestTimeout(f"The upload did not arrive within {seconds:g} s.") from None
 
 
 @router.get(
@@ -146,27 +168,36 @@ async def export_contacts(
 async def _export_lines(
     sessionmaker: async_sessionmaker[AsyncSession], caller: Caller, target: ContactList
 ) -> AsyncIterator[bytes]:
-    # The request's session is closed once the route returns; the stream reads with its own.
+    """The CSV, a page at a time: each page is one short read whose connection is back in the
+    pool before its bytes are sent, so a client that stops reading holds no connection (and,
+    on PostgreSQL, leaves no transaction open); each page is rendered in a thread."""
     columns = list(target.columns)
     yield csv_files.export_line(csv_files.export_header(columns)).encode()
-    async with sessionmaker() as session:
-        async for chunk in contacts_repository.stream(
-            session, account_id=caller.account_id, list_id=target.id
-        ):
-            lines = [
-                csv_files.export_line(
-                    [
-                        contact.id,
-                        contact.phone,
-                        contact.first_name,
-                        contact.last_name,
-                        contact.time_zone,
-                        contact.unique_id,
-                        contact.contact_priority,
-                        *(contact.fields.get(column, "") for column in columns),
-                        format_timestamp(contact.created_at),
-                    ]
-                )
-                for contact in chunk
+    after = 0
+    while True:
+        async with sessionmaker() as session:
+            rows = await contacts_repository.export_page(
+                session,
+                account_id=caller.account_id,
+                list_id=target.id,
+                after_position=after,
+                limit=EXPORT_PAGE_ROWS,
+            )
+        if not rows:
+            return
+        after = rows[-1][0]
+        yield await anyio.to_thread.run_sync(_render_page, rows, columns)
+
+
+def _render_page(rows: Sequence[Sequence[Any]], columns: list[str]) -> bytes:
+    # Each row is contacts_repository.EXPORT_COLUMNS: position first, then the file's columns.
+    return "".join(
+        csv_files.export_line(
+            [
+                *row[1:8],
+                *(row[8].get(column, "") for column in columns),
+                format_timestamp(row[9]),
             ]
-            yield "".join(lines).encode()
+        )
+        for row in rows
+    ).encode()
