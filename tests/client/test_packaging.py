@@ -172,6 +172,8 @@ def test_the_sdk_imports_from_the_installed_package(bare: BareVenv) -> None:
         ["campaigns", "--help"],
         ["token", "--help"],
         ["serve", "--help"],
+        ["worker", "--help"],
+        ["db", "upgrade", "--help"],
         ["apps", "create", "--help"],
     ],
 )
