@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help install run test lint fmt typecheck check clean bench
+.PHONY: help install run test lint fmt unasync typecheck check clean bench
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -23,14 +23,18 @@ run: $(STAMP) ## Migrate and serve on SQLite (./contactlists.db) at http://127.0
 test: $(STAMP) ## Run the tests (on PostgreSQL too when CONTACTLISTS_TEST_DATABASE_URL is set)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-lint: $(STAMP) ## ruff check and format check; the import contract (packages import only downward)
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+lint: $(STAMP) ## ruff; the SDK's _sync.py is what _async.py generates; the import contract
+	$(BIN)/ruff check src tests scripts
+	$(BIN)/ruff format --check src tests scripts
+	$(BIN)/python scripts/unasync.py --check
 	$(BIN)/lint-imports
 
 fmt: $(STAMP) ## Format and fix what ruff can
-	$(BIN)/ruff format src tests
-	$(BIN)/ruff check --fix src tests
+	$(BIN)/ruff format src tests scripts
+	$(BIN)/ruff check --fix src tests scripts
+
+unasync: $(STAMP) ## Generate the SDK's blocking client (client/_sync.py) from client/_async.py
+	$(BIN)/python scripts/unasync.py
 
 typecheck: $(STAMP) ## mypy, strict, on src/
 	$(BIN)/mypy

@@ -7,6 +7,9 @@ from typing import Any
 
 import jwt
 
+# The signing algorithms an app may allow (CONTRACT §2).
+ALGORITHMS = ("HS256", "HS512")
+
 
 def mint_token(
     client_id: str,

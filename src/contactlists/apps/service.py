@@ -13,11 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contactlists.apps import repository
 from contactlists.models.apps import App
 from contactlists.models.base import utcnow
+from contactlists.tokens import ALGORITHMS
 
 SCOPE_MANAGE = "campaign-management"
 SCOPE_READ = "campaign-read"
 SCOPES = (SCOPE_MANAGE, SCOPE_READ)
-ALGORITHMS = ("HS256", "HS512")
 ACCOUNT_ID_PATTERN = re.compile(r"^[0-9a-f]{24}$")
 # 64 bytes: the key length RFC 7518 asks of HS512, and more than HS256 needs.
 SECRET_BYTES = 64

@@ -4,7 +4,9 @@ Operator commands (serve, worker, db, apps, token) work on the database; user co
 (lists, contacts, jobs, campaigns) call a running service through the SDK. Every command's
 module is imported only when that command runs (or ``--help`` lists it), so ``contactlists
 lists ls`` never loads SQLAlchemy or FastAPI, and importing ``contactlists.cli.lists`` loads
-nothing of the server either.
+nothing of the server either. The operator commands' modules import the server only inside
+their commands, so ``pip install contactlists`` (without the ``server`` extra) runs every user
+command and every ``--help``; an operator command then says that it needs the server.
 """
 
 from __future__ import annotations

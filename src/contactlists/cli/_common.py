@@ -1,26 +1,41 @@
-"""Helpers shared by the operator commands."""
+"""Helpers shared by the operator commands, server-free.
+
+The operator commands' modules import nothing of the server at their top, so that ``contactlists
+--help`` and ``contactlists serve --help`` work with the SDK and CLI alone (``pip install
+contactlists``). They import the server inside the command, under :func:`needs_server`.
+"""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
-from typing import Annotated, TypeVar
+import functools
+from collections.abc import Callable
+from typing import Annotated, ParamSpec, TypeVar
 
 import typer
-from pydantic import ValidationError
-from sqlalchemy.exc import ArgumentError
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from contactlists.config import Settings, get_settings
-from contactlists.db import migrate
-from contactlists.db.engine import (
-    UnsupportedDatabaseError,
-    async_url,
-    create_engine,
-    create_sessionmaker,
+P = ParamSpec("P")
+R = TypeVar("R")
+
+SERVER_NEEDED = "this command needs the server: pip install 'contactlists[server]'"
+# The top-level modules of the `server` extra's packages (and of what they need themselves).
+SERVER_MODULES = frozenset(
+    {
+        "aiosqlite",
+        "alembic",
+        "asyncpg",
+        "fastapi",
+        "greenlet",
+        "mako",
+        "multipart",
+        "prometheus_client",
+        "pydantic_settings",
+        "python_multipart",
+        "sqlalchemy",
+        "starlette",
+        "swagger_ui_bundle",
+        "uvicorn",
+    }
 )
-
-T = TypeVar("T")
 
 DatabaseOption = Annotated[
     str | None,
@@ -33,39 +48,21 @@ DatabaseOption = Annotated[
 ]
 
 
-def settings_for(database_url: str | None) -> Settings:
-    """The settings, with the database URL from the flag if given; exits on a bad URL."""
-    try:
-        settings = get_settings()
-    except ValidationError as exc:
-        raise fail(f"invalid CONTACTLISTS_* setting: {exc}") from None
-    if database_url:
-        settings = settings.model_copy(update={"database_url": database_url})
-    try:
-        async_url(settings.database_url)
-    except UnsupportedDatabaseError as exc:
-        raise fail(str(exc)) from None
-    except (ArgumentError, ValueError) as exc:  # a port that is not a number raises ValueError
-        # The message names the part at fault, never the URL, which may hold a password.
-        raise fail(f"the database URL is not valid: {exc}") from None
-    return settings
-
-
-def in_transaction(database_url: str, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    """Bring the schema up to date, then run ``work`` in one committed transaction."""
-    migrate.upgrade(database_url)
-
-    async def run() -> T:
-        engine = create_engine(database_url)
-        try:
-            async with create_sessionmaker(engine)() as session, session.begin():
-                return await work(session)
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(run())
-
-
 def fail(message: str) -> typer.Exit:
     typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
     return typer.Exit(1)
+
+
+def needs_server(command: Callable[P, R]) -> Callable[P, R]:
+    """``command``, failing in one line (status 1) when the server extra is not installed."""
+
+    @functools.wraps(command)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return command(*args, **kwargs)
+        except ModuleNotFoundError as exc:
+            if (exc.name or "").partition(".")[0] not in SERVER_MODULES:
+                raise
+            raise fail(SERVER_NEEDED) from None
+
+    return run

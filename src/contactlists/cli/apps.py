@@ -1,18 +1,22 @@
-"""``contactlists apps``: create, list and revoke the apps that may call the API."""
+"""``contactlists apps``: create, list and revoke the apps that may call the API.
+
+The server is imported inside the commands: this module loads without the server extra.
+"""
 
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from contactlists.apps import service
-from contactlists.cli._common import DatabaseOption, fail, in_transaction, settings_for
-from contactlists.models.apps import App
+from contactlists.cli._common import DatabaseOption, fail, needs_server
 from contactlists.schemas import format_timestamp
+
+if TYPE_CHECKING:
+    from contactlists.models.apps import App
 
 app = typer.Typer(help="Manage API apps (credentials).", no_args_is_help=True)
 
@@ -37,6 +41,7 @@ def app_as_json(item: App, *, with_secret: bool) -> dict[str, Any]:
 
 
 @app.command("create")
+@needs_server
 def create(
     name: Annotated[str, typer.Option(help="A name to recognise the app by.")],
     account_id: Annotated[
@@ -59,6 +64,9 @@ def create(
     database_url: DatabaseOption = None,
 ) -> None:
     """Create an app and print its credentials (the secret is shown only here)."""
+    from contactlists.apps import service
+    from contactlists.cli._database import in_transaction, settings_for
+
     if bot and all_bots:
         raise fail("give --bot or --all-bots, not both")
     new = service.NewApp(
@@ -86,8 +94,12 @@ def create(
 
 
 @app.command("list")
+@needs_server
 def list_(as_json: JsonOption = False, database_url: DatabaseOption = None) -> None:
     """List every app (secrets are not shown)."""
+    from contactlists.apps import service
+    from contactlists.cli._database import in_transaction, settings_for
+
     found = in_transaction(settings_for(database_url).database_url, service.list_apps)
     if as_json:
         typer.echo(json.dumps([app_as_json(a, with_secret=False) for a in found], indent=2))
@@ -109,11 +121,15 @@ def list_(as_json: JsonOption = False, database_url: DatabaseOption = None) -> N
 
 
 @app.command("revoke")
+@needs_server
 def revoke(
     client_id: Annotated[str, typer.Argument(help="The clientId (cs-…) to revoke.")],
     database_url: DatabaseOption = None,
 ) -> None:
     """Revoke an app: its tokens are refused from now on."""
+    from contactlists.apps import service
+    from contactlists.cli._database import in_transaction, settings_for
+
     try:
         in_transaction(
             settings_for(database_url).database_url, lambda s: service.revoke(s, client_id)

@@ -1,29 +1,32 @@
-"""``contactlists serve``: migrate, make sure someone can log in, then serve."""
+"""``contactlists serve``: migrate, make sure someone can log in, then serve.
+
+The server is imported inside the functions: this module loads without the server extra.
+"""
 
 from __future__ import annotations
 
 import shlex
 import signal
 from types import FrameType
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-import uvicorn
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from contactlists.app import create_app
-from contactlists.apps import service as apps
-from contactlists.cli._common import DatabaseOption, in_transaction, settings_for
+from contactlists.cli._common import DatabaseOption, needs_server
 from contactlists.memory import limit_malloc_arenas
-from contactlists.models.apps import App
-from contactlists.observability import logs
 from contactlists.tokens import mint_token
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from contactlists.models.apps import App
 
 DEV_BOT = "st-00000000-0000-4000-8000-000000000000"
 
 
 async def _bootstrap_dev_app(session: AsyncSession) -> App | None:
+    from contactlists.apps import service as apps
+
     if await apps.any_exists(session):
         return None
     return await apps.create(session, apps.NewApp(name="development"))
@@ -61,6 +64,7 @@ def _exit_cleanly(_signum: int, _frame: FrameType | None) -> None:
     raise SystemExit(0)
 
 
+@needs_server
 def serve(
     host: Annotated[
         str, typer.Option(envvar="CONTACTLISTS_HOST", help="Address to bind.")
@@ -70,6 +74,13 @@ def serve(
 ) -> None:
     """Apply migrations, then serve the API; on an empty database, create a development app."""
     limit_malloc_arenas()  # before uvicorn, aiosqlite or the job threads start
+    import uvicorn
+    from sqlalchemy.engine import make_url
+
+    from contactlists.app import create_app
+    from contactlists.cli._database import in_transaction, settings_for
+    from contactlists.observability import logs
+
     settings = settings_for(database_url)
     logs.configure(settings.log_level, settings.log_format)
     created = in_transaction(settings.database_url, _bootstrap_dev_app)

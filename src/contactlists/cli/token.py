@@ -6,9 +6,8 @@ from typing import Annotated
 
 import typer
 
-from contactlists.apps.service import ALGORITHMS
 from contactlists.cli._common import fail
-from contactlists.tokens import mint_token
+from contactlists.tokens import ALGORITHMS, mint_token
 
 
 def token(

@@ -4,6 +4,8 @@ The schema is never touched here: it must already be at head (``contactlists db 
 or a ``serve`` made it so). SIGTERM or SIGINT stops the workers after the batches in hand;
 their jobs go back to the queue for any other worker. A second signal stops at once: the
 batches in hand are rolled back, and their jobs are taken over once stale.
+
+The server is imported inside the functions: this module loads without the server extra.
 """
 
 from __future__ import annotations
@@ -11,23 +13,18 @@ from __future__ import annotations
 import asyncio
 import signal
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from prometheus_client import start_http_server
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from contactlists.cli._common import DatabaseOption, fail, settings_for
-from contactlists.config import Settings
-from contactlists.db import migrate
-from contactlists.db.engine import create_sessionmaker, engine_for
-from contactlists.jobs.worker import WorkerPool
+from contactlists.cli._common import DatabaseOption, fail, needs_server
 from contactlists.memory import limit_malloc_arenas
-from contactlists.observability import logs
-from contactlists.observability.metrics import Metrics
-from contactlists.tasks import HANDLERS
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
+    from contactlists.config import Settings
+    from contactlists.observability.metrics import Metrics
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
@@ -36,6 +33,7 @@ class SchemaNotCurrent(Exception):
     pass
 
 
+@needs_server
 def worker(
     count: Annotated[
         int | None,
@@ -71,6 +69,13 @@ def worker(
 ) -> None:
     """Run job workers only (no HTTP) until SIGTERM or Ctrl-C; the schema must be current."""
     limit_malloc_arenas()  # before the database driver or the job threads start
+    from prometheus_client import start_http_server
+    from sqlalchemy.exc import DBAPIError
+
+    from contactlists.cli._database import settings_for
+    from contactlists.observability import logs
+    from contactlists.observability.metrics import Metrics
+
     settings = settings_for(database_url)
     workers = count if count is not None else max(settings.workers, 1)
     _require_sqlite_file(settings.database_url)
@@ -101,6 +106,12 @@ def worker(
 
 
 async def _run(settings: Settings, count: int, metrics: Metrics) -> None:
+    from sqlalchemy.engine import make_url
+
+    from contactlists.db.engine import create_sessionmaker, engine_for
+    from contactlists.jobs.worker import WorkerPool
+    from contactlists.tasks import HANDLERS
+
     engine = engine_for(settings)
     try:
         await _check_schema(engine)
@@ -122,6 +133,8 @@ async def _run(settings: Settings, count: int, metrics: Metrics) -> None:
 
 def _require_sqlite_file(database_url: str) -> None:
     """Connecting would create a missing SQLite file: refuse instead, it cannot be migrated."""
+    from sqlalchemy.engine import make_url
+
     url = make_url(database_url)
     if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
         return
@@ -130,6 +143,8 @@ def _require_sqlite_file(database_url: str) -> None:
 
 
 async def _check_schema(engine: AsyncEngine) -> None:
+    from contactlists.db import migrate
+
     current = await migrate.current_revision(engine)
     head = migrate.head_revision()
     if current is None:

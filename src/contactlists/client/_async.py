@@ -1,10 +1,11 @@
-"""``AsyncClient``: the asyncio SDK, method for method the same as ``Client``."""
+# scripts/unasync.py generates _sync.py from this file: run `make unasync` after changing it.
+"""The asyncio SDK: ``AsyncClient``. Every method is one call of ``_calls`` (or a loop of them)."""
 
 from __future__ import annotations
 
-import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from asyncio import sleep
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, Literal, TypeVar
@@ -26,6 +27,7 @@ from contactlists.client._rows import RecordCounter
 from contactlists.client._transport import (
     DEFAULT_TIMEOUT,
     NO_RETRIES,
+    AsyncSender,
     Attempts,
     Connection,
     UploadProgress,
@@ -104,12 +106,7 @@ class AsyncClient:
             call, self._retry, lambda: self._http.request(**request_kwargs(call, self._connection))
         )
 
-    async def _retrying(
-        self,
-        call: calls.Call[T],
-        policy: RetryPolicy,
-        send: Callable[[], Awaitable[httpx.Response]],
-    ) -> T:
+    async def _retrying(self, call: calls.Call[T], policy: RetryPolicy, send: AsyncSender) -> T:
         """Send with ``send`` until an answer can be read, or ``policy`` says to give up."""
         attempts = Attempts(call, policy)
         while True:
@@ -121,7 +118,7 @@ class AsyncClient:
                 if response.is_success:
                     return read_answer(call, response)
                 delay = attempts.after_answer(response)
-            await asyncio.sleep(delay)
+            await sleep(delay)
 
     async def _upload(
         self,
@@ -164,7 +161,7 @@ class AsyncClient:
                     # Part of the body is already with the caller: starting again would repeat it.
                     raise connection_error(call, failure, attempts.made) from failure
                 delay = attempts.after_failure(failure)
-            await asyncio.sleep(delay)
+            await sleep(delay)
 
 
 class _Resource:
@@ -366,7 +363,7 @@ class Jobs(_Resource):
                 return job
             if deadline is not None and time.monotonic() >= deadline:
                 raise WaitTimeout(f"job {job_id} is still {job.state} after {timeout} s", job)
-            await asyncio.sleep(poll_interval)
+            await sleep(poll_interval)
 
 
 class Campaigns(_Resource):

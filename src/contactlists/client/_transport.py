@@ -6,7 +6,7 @@ import io
 import json
 import os
 import stat
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +36,9 @@ NO_RETRIES = RetryPolicy(max_retries=0)
 DEFAULT_FILE_NAME = "contacts.csv"
 # Called with (bytes sent, total bytes or None) as an upload goes out.
 UploadProgress = Callable[[int, int | None], None]
+# What a client's retry loop calls to send a request once (unasync makes AsyncSender Sender).
+AsyncSender = Callable[[], Awaitable[httpx.Response]]
+Sender = Callable[[], httpx.Response]
 
 
 @dataclass(frozen=True)
