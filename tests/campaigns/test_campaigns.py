@@ -535,7 +535,7 @@ async def test_concurrent_first_uses_make_one_default_dnc(
 async def test_a_call_list_holding_the_default_name_is_left_alone(
     app: FastAPI, client: AsyncClient, tenant: Tenant
 ) -> None:
-    # The name is reserved now (tests/test_list_in_use.py), but a list made before may hold it.
+    # The name is reserved now (tests/lists/test_list_in_use.py), but an older list may hold it.
     squatter = await create_list(client, tenant, "Squatter")
     async with app.state.sessionmaker() as session, session.begin():
         await session.execute(
