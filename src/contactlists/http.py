@@ -16,8 +16,9 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -103,7 +104,18 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(error, headers=exc.headers)
 
 
+# nginx's status for a request its client closed before the answer: nobody reads it, but the
+# access log and the metrics tell such requests apart from the service's own failures.
+CLIENT_CLOSED_REQUEST = 499
+
+
+async def _client_closed(_request: Request, _exc: Exception) -> Response:
+    """The client went away while its body was read: not an error of ours, and no traceback."""
+    return Response(status_code=CLIENT_CLOSED_REQUEST)
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(ClientDisconnect, _client_closed)
     app.add_exception_handler(ContactListsError, _known_error)
     app.add_exception_handler(RequestValidationError, _request_validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

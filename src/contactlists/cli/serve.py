@@ -74,9 +74,9 @@ def serve(
 ) -> None:
     """Apply migrations, then serve the API; on an empty database, create a development app."""
     limit_malloc_arenas()  # before uvicorn, aiosqlite or the job threads start
-    import uvicorn
     from sqlalchemy.engine import make_url
 
+    from contactlists import server
     from contactlists.app import create_app
     from contactlists.cli._database import in_transaction, settings_for
     from contactlists.observability import logs
@@ -91,14 +91,4 @@ def serve(
     typer.echo(f"serving on http://{host}:{port} (docs at /docs), database {shown}")
     application = create_app(settings)
     signal.signal(signal.SIGTERM, _exit_cleanly)
-    uvicorn.run(
-        application,
-        host=host,
-        port=port,
-        # On SIGTERM uvicorn stops listening, lets the requests in flight finish (this long at
-        # most), then the app stops its job workers after their batches in hand.
-        timeout_graceful_shutdown=settings.shutdown_grace_seconds,
-        log_level=settings.log_level.lower(),
-        log_config=None,  # configured above: uvicorn's lines in the same format as ours
-        access_log=False,  # the app writes its own, with the route, the caller and the time
-    )
+    server.run(application, host=host, port=port, settings=settings)
