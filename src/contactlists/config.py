@@ -82,6 +82,23 @@ class Settings(BaseSettings):
         description="Longest time a client may take to send an upload (then 408).",
     )
     max_upload_bytes: int = Field(default=1024 * 1024 * 1024, ge=1024)
+    max_stored_row_errors: int = Field(
+        default=1000,
+        ge=0,
+        le=100_000,
+        description="Row errors a job keeps (its first ones); its invalid count counts them all.",
+    )
+    max_decompressed_bytes: int = Field(
+        default=4 * 1024**3,
+        ge=1024,
+        description="Largest upload once decompressed (then 413), checked while reading it.",
+    )
+    max_compression_ratio: int = Field(
+        default=100,
+        ge=2,
+        description="Largest decompressed-to-compressed ratio of an upload past 16 MiB (a zip "
+        "bomb), then 413.",
+    )
     max_batch: int = Field(default=10_000, ge=1, description="Most items in one addContacts call.")
     rate_limit_per_minute: int = Field(
         default=0,

@@ -100,6 +100,10 @@ class Forbidden(ContactListsError):
     default_message = "This app may not perform this request."
 
 
+# The most entries one error envelope lists; its message gives the whole count.
+MAX_PROBLEMS_LISTED = 100
+
+
 class ValidationFailed(ContactListsError):
     status_code = 400
     reason = "validation_error"
@@ -107,10 +111,18 @@ class ValidationFailed(ContactListsError):
 
     @classmethod
     def of(cls, problems: list[Problem]) -> ValidationFailed:
+        """One error for ``problems``, listing at most ``MAX_PROBLEMS_LISTED`` of them.
+
+        The message counts them all: a body with a million bad values gets an answer of a
+        few kilobytes, not one entry per value.
+        """
         if len(problems) == 1:
             return cls(problems[0].msg, problems=problems)
+        listed = problems[:MAX_PROBLEMS_LISTED]
+        more = f" (the first {len(listed)} are listed)" if len(problems) > len(listed) else ""
         return cls(
-            f"The request has {len(problems)} problems: {problems[0].msg} …", problems=problems
+            f"The request has {len(problems)} problems{more}: {problems[0].msg} …",
+            problems=listed,
         )
 
     @classmethod

@@ -315,9 +315,10 @@ def parse_json_object(raw: bytes, *, empty: dict[str, Any] | None = None) -> dic
     return data
 
 
-def validate_body(model: type[M], data: dict[str, Any]) -> M:
+def validate_body(model: type[M], data: dict[str, Any], context: dict[str, Any] | None = None) -> M:
+    """``data`` as ``model``; ``context`` carries settings that bound it (``max_batch``)."""
     try:
-        return model.model_validate(data)
+        return model.model_validate(data, context=context)
     except ValidationError as exc:
         raise validation_failure(exc.errors(include_url=False)) from None
 
@@ -348,6 +349,7 @@ def json_body(model: type[M], *, empty: dict[str, Any] | None = None) -> Any:
         # An empty body is judged as empty whatever its type: curl's `--data ''` sends a form type.
         if raw.strip():
             check_json_content_type(request.headers.get("content-type"))
-        return validate_body(model, parse_json_object(raw, empty=empty))
+        bounds = {"max_batch": settings.max_batch}
+        return validate_body(model, parse_json_object(raw, empty=empty), bounds)
 
     return Depends(dependency)

@@ -628,28 +628,24 @@ async def test_a_list_deleted_during_its_import_cancels_the_job_and_removes_the_
         assert files_under(settings.data_dir) == []
 
 
-async def test_damage_found_late_fails_the_job_once_and_removes_the_file(
+async def test_damage_past_the_first_64_kib_is_refused_before_anything_is_queued(
     settings: Settings, unique_name: str
 ) -> None:
+    """The whole file is read before its import is queued, not only its first 64 KiB."""
     async with app_with(settings, import_batch_rows=500) as (application, http):
         tenant = await TenantFactory(application).create()
         target = await create_list(http, tenant, unique_name)
-        # Valid for far more than the 64 KiB checked at upload, then not UTF-8.
         good = [[f"+1212555{n:04d}", "x" * 60] for n in range(1200)]
         content = csv_bytes([["phoneNumber", "note"], *good]) + b"\xff\xfe\r\n"
         assert len(content) > 80 * 1024
-        job_id = await upload_ok(http, tenant, target["_id"], content)
 
-        # Failed at once: damage does not heal on a retry.
-        assert await application.state.workers.run_until_idle() == 1
-        report = await job(http, tenant, job_id)
-        assert report["state"] == "failed"
-        assert report["finishedAt"] is not None
+        response = await upload(http, tenant, target["_id"], content)
+
+        assert_validation_error(response, ["file"])
+        assert "not UTF-8" in response.json()["message"]
+        assert await application.state.workers.run_until_idle() == 0
         listed = await get_list(http, tenant, target["_id"])
-        assert listed["status"] == "Ready"
-        # The batches read before the damage are stored, whole; nothing after it.
-        assert listed["totalRecordCount"] == report["inserted"] == report["processed"]
-        assert report["inserted"] in (500, 1000)
+        assert listed["totalRecordCount"] == 0
         assert files_under(settings.data_dir) == []
 
 

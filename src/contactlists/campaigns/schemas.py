@@ -261,16 +261,30 @@ def _distinct(values: list[Any]) -> list[Any]:
     return list(dict.fromkeys(values))
 
 
+# A filter names each value at most once, so it never needs more entries than this; a longer
+# list is refused before any of its values is validated (pydantic stops at the length).
+MAX_FILTER_VALUES = 20
+
+
 class CampaignFilters(_Request):
-    status: Annotated[list[CampaignStatus], AfterValidator(_distinct)] | None = None
+    status: (
+        Annotated[
+            list[CampaignStatus], Field(max_length=MAX_FILTER_VALUES), AfterValidator(_distinct)
+        ]
+        | None
+    ) = None
     priority: (
         Annotated[
             list[Annotated[Priority, BeforeValidator(_number_as_text)]],
+            Field(max_length=MAX_FILTER_VALUES),
             AfterValidator(_distinct),
         ]
         | None
     ) = None
-    dialingMode: Annotated[list[DialingMode], AfterValidator(_distinct)] | None = None
+    dialingMode: (
+        Annotated[list[DialingMode], Field(max_length=MAX_FILTER_VALUES), AfterValidator(_distinct)]
+        | None
+    ) = None
 
 
 class SortBy(_Request):

@@ -122,6 +122,10 @@ class InvalidStateError(APIError):
     reason = "invalid_state"
 
 
+class RequestTimeoutError(APIError):
+    reason = "request_timeout"
+
+
 class PayloadTooLargeError(APIError):
     reason = "payload_too_large"
 
@@ -163,6 +167,7 @@ ERROR_CLASSES: dict[Reason, type[APIError]] = {
         DuplicateNameError,
         ListInUseError,
         InvalidStateError,
+        RequestTimeoutError,
         PayloadTooLargeError,
         UnsupportedMediaTypeError,
         RateLimitedError,
@@ -182,6 +187,7 @@ STATUS_CLASSES: dict[int, type[APIError]] = {
     403: ForbiddenError,
     404: NotFoundError,
     405: MethodNotAllowedError,
+    408: RequestTimeoutError,
     413: PayloadTooLargeError,
     415: UnsupportedMediaTypeError,
     429: RateLimitedError,

@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contactlists.auth import Caller
 from contactlists.config import Settings
 from contactlists.contacts import repository
+from contactlists.contacts.normalise import MAX_CUSTOM_FIELDS, RowError
 from contactlists.contacts.normalise import Contact as NormalisedContact
-from contactlists.contacts.normalise import RowError
 from contactlists.contacts.schemas import AddContactsRequest
 from contactlists.contacts.service import merge_columns
 from contactlists.errors import ValidationFailed
@@ -27,6 +27,8 @@ from contactlists.models.base import utcnow
 from contactlists.models.jobs import Job
 from contactlists.models.lists import ContactList
 
+# A list's custom fields (its columns) are bounded as an item's are (Kore.ai's console allows 150).
+MAX_LIST_COLUMNS = MAX_CUSTOM_FIELDS
 ADD_CONTACTS = "add_contacts"
 """The kind of job an addContacts call queues (its handler: contactlists.imports.tasks)."""
 
@@ -94,9 +96,9 @@ async def store_batch(
             outcome.errors.append(result)
         else:
             candidates.append(result)
-    keep = candidates
+    keep = _within_column_limit(target.columns, candidates, outcome)
     if not target.allow_duplicates:
-        keep = await _without_duplicates(session, target, candidates, outcome)
+        keep = await _without_duplicates(session, target, keep, outcome)
     now = utcnow()
     ids = new_contact_ids(len(keep))
     rows = [
@@ -128,6 +130,34 @@ async def store_batch(
     )
     outcome.inserted = len(rows)
     return outcome
+
+
+def _within_column_limit(
+    columns: list[str], candidates: list[NormalisedContact], outcome: BatchOutcome
+) -> list[NormalisedContact]:
+    """Refuse, as row errors, the contacts whose new custom fields would take the list past
+    ``MAX_LIST_COLUMNS`` columns: a list's columns are bounded like an item's fields, so its
+    export and every page of its contacts stay bounded too."""
+    known = dict.fromkeys(columns)
+    kept = []
+    for contact in candidates:
+        new = [name for name in contact.fields if name not in known]
+        if len(known) + len(new) > MAX_LIST_COLUMNS:
+            outcome.invalid += 1
+            outcome.errors.append(
+                RowError(
+                    row=contact.row,
+                    field=new[0],
+                    code="too_many_fields",
+                    value=new[0],
+                    message=f"The list has {len(known)} custom fields; at most "
+                    f"{MAX_LIST_COLUMNS} are allowed.",
+                )
+            )
+            continue
+        known.update(dict.fromkeys(new))
+        kept.append(contact)
+    return kept
 
 
 async def _without_duplicates(

@@ -4,10 +4,21 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    JsonValue,
+    ValidationInfo,
+    field_validator,
+)
 
 from contactlists.lists.schemas import no_control_characters
 from contactlists.schemas import Timestamp
+
+# The body's item limit when no setting is given (CONTACTLISTS_MAX_BATCH's default).
+DEFAULT_MAX_BATCH = 10_000
 
 
 class AddContactsRequest(BaseModel):
@@ -20,8 +31,18 @@ class AddContactsRequest(BaseModel):
     contact_list_name: Annotated[
         str, Field(min_length=1, max_length=192), AfterValidator(no_control_characters)
     ]
-    # The upper bound is a setting (CONTACTLISTS_MAX_BATCH), checked by the service.
+    # The upper bound is a setting (CONTACTLISTS_MAX_BATCH), given as validation context by
+    # the body dependency and checked before any item is: a body of a million bad items is
+    # one error, not a million.
     data: list[dict[str, Any]] = Field(min_length=1)
+
+    @field_validator("data", mode="before")
+    @classmethod
+    def _at_most_max_batch(cls, value: Any, info: ValidationInfo) -> Any:
+        limit = (info.context or {}).get("max_batch", DEFAULT_MAX_BATCH)
+        if isinstance(value, list) and len(value) > limit:
+            raise ValueError(f"data holds {len(value)} items; at most {limit} are accepted")
+        return value
 
 
 class JobAccepted(BaseModel):

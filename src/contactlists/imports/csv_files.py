@@ -28,7 +28,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from contactlists.imports.formulas import QUOTE, neutralise, neutralise_phone, restore
 
@@ -190,6 +190,86 @@ def _check_header(header: list[str]) -> None:
             "file",
             "the header names a column more than once: " + _shown(list(dict.fromkeys(duplicates))),
         )
+
+
+class FileTooLarge(CsvFileError):
+    """The decompressed file is larger, or compressed more, than an upload may be."""
+
+
+@dataclass(frozen=True)
+class FileLimits:
+    """What a whole upload may be once decompressed."""
+
+    decompressed_bytes: int
+    # Decompressed size over compressed size, checked once the data passes RATIO_FLOOR_BYTES
+    # (a small file of repeated rows compresses very well and is harmless).
+    ratio: int
+
+
+RATIO_FLOOR_BYTES = 16 * 1024 * 1024
+
+
+class _Measured(io.RawIOBase):
+    """Reads ``source``, refusing it as soon as it is past the limits (a zip bomb is stopped
+    after a few megabytes of output, never inflated whole)."""
+
+    def __init__(
+        self, source: io.BufferedIOBase | gzip.GzipFile, compressed: int, limits: FileLimits
+    ) -> None:
+        self._source = source
+        self._compressed = max(compressed, 1)
+        self._limits = limits
+        self.size = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._source.read(len(buffer))
+        self.size += len(data)
+        if self.size > self._limits.decompressed_bytes:
+            raise FileTooLarge(
+                "file",
+                f"the file is larger than {self._limits.decompressed_bytes} bytes decompressed",
+            )
+        if self.size > RATIO_FLOOR_BYTES and self.size > self._limits.ratio * self._compressed:
+            raise FileTooLarge(
+                "file",
+                f"the file decompresses to more than {self._limits.ratio} times its size",
+            )
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def check_whole_file(path: Path, limits: FileLimits) -> None:
+    """Reads the whole upload once, before it is queued: refuses it (``CsvFileError``) unless
+    it decompresses within ``limits``, is UTF-8 throughout, and every record parses with
+    quotes closed and at most ``MAX_COLUMNS`` cells, none longer than the csv module's field
+    limit (128 KiB). Blocking: run it in a thread."""
+    compressed = path.stat().st_size
+    with (
+        _open_binary(path) as binary,
+        io.BufferedReader(_Measured(binary, compressed, limits)) as measured,
+        io.TextIOWrapper(measured, encoding="utf-8-sig", newline="") as text,
+    ):
+        reader = csv.reader(text, strict=True)
+        try:
+            # A bare loop: this reads every record of files of millions.
+            for cells in reader:
+                if len(cells) > MAX_COLUMNS:
+                    raise CsvFileError(
+                        "file",
+                        f"line {reader.line_num}: {len(cells)} cells; at most {MAX_COLUMNS} "
+                        "are allowed",
+                    )
+        except csv.Error as exc:
+            where = f"line {reader.line_num + 1}: "
+            raise CsvFileError("file", f"{where}not a readable CSV record ({exc})") from exc
+        except UnicodeDecodeError as exc:
+            where = f"after line {reader.line_num}: " if reader.line_num else ""
+            raise CsvFileError("file", f"{where}the file is not UTF-8 text") from exc
+        except _GZIP_ERRORS as exc:
+            raise CsvFileError("file", "the gzip data is corrupt or truncated") from exc
 
 
 def inspect_file(path: Path) -> list[str]:

@@ -10,7 +10,7 @@ import csv
 import io
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header
+from fastapi import APIRouter, Header, Query
 from fastapi.responses import Response
 
 from contactlists.auth import ReadCaller, WriteCaller
@@ -23,6 +23,8 @@ from contactlists.schemas import Success
 from contactlists.wire import JobId
 
 CSV_COLUMNS = ("row", "field", "code", "value", "message")
+# The most row errors one answer carries.
+ERRORS_PAGE_MAX = 1000
 
 
 router = APIRouter()
@@ -45,10 +47,24 @@ async def get_job_errors(
     job_id: JobId,
     session: SessionDep,
     accept: Annotated[str | None, Header(description="`text/csv` for CSV.")] = None,
+    after_row: Annotated[
+        int, Query(ge=0, le=2**63 - 1, description="Only errors of rows after this one.")
+    ] = 0,
+    limit: Annotated[
+        int, Query(ge=1, le=ERRORS_PAGE_MAX, description="Errors per page (extension).")
+    ] = ERRORS_PAGE_MAX,
 ) -> Any:
-    """Every row error of a job, as JSON or (with `Accept: text/csv`) CSV."""
+    """A job's stored row errors in row order, as JSON or (with `Accept: text/csv`) CSV.
+
+    A job keeps its first `CONTACTLISTS_MAX_STORED_ROW_ERRORS` row errors (1,000) and counts
+    every invalid row in `invalid`. A page holds at most 1,000; the next starts after the last
+    row shown (`after_row`).
+    """
     job = await jobs.get(session, caller, job_id)
-    found = [jobs.error_out(error) for error in await jobs.errors(session, job)]
+    found = [
+        jobs.error_out(error)
+        for error in await jobs.errors(session, job, limit=limit, after_row=after_row)
+    ]
     if accept and "text/csv" in accept.lower():
         return Response(_as_csv(found), media_type="text/csv; charset=utf-8")
     return Success(message="", data=found)

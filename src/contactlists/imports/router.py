@@ -119,15 +119,15 @@ async def upload_contacts(
         mapping = service.parse_mapping(raw_mapping)
         file_id, path = await files.store_upload(upload, files.upload_directory(settings), limit)
         try:
+            columns = await service.inspect_upload(path, mapping, settings)
             target = await lists.get(session, caller, list_id)
             job = await service.queue_upload(
                 session,
                 caller,
                 target,
                 file_id=file_id,
-                path=path,
                 file_name=upload.filename,
-                explicit_mapping=mapping,
+                mapping=columns,
             )
         except BaseException:
             path.unlink(missing_ok=True)

@@ -16,8 +16,9 @@ from starlette.concurrency import run_in_threadpool
 from contactlists import wire
 from contactlists.auth import Caller
 from contactlists.config import Settings
+from contactlists.contacts.bulk import MAX_LIST_COLUMNS
 from contactlists.contacts.normalise import MAX_CUSTOM_FIELDS, MAX_FIELD_NAME_LENGTH
-from contactlists.errors import ValidationFailed
+from contactlists.errors import PayloadTooLarge, ValidationFailed
 from contactlists.imports import csv_files, files
 from contactlists.imports.kinds import IMPORT_KINDS, UPLOAD
 from contactlists.jobs import repository as jobs_repository
@@ -56,12 +57,20 @@ def _label(file_name: str | None) -> str:
     return cleaned if cleaned.strip(".") else DEFAULT_FILE_NAME
 
 
-def _check_custom_columns(custom: tuple[str, ...]) -> None:
-    """Custom columns the normaliser would refuse in every row are refused up front."""
+def _check_custom_columns(custom: tuple[str, ...], columns: list[str]) -> None:
+    """Custom columns the normaliser would refuse in every row are refused up front, and so
+    are columns that would take the list past its limit (``columns`` are the list's own)."""
     if len(custom) > MAX_CUSTOM_FIELDS:
         raise ValidationFailed.field(
             "file",
             f"the file has {len(custom)} custom columns; at most {MAX_CUSTOM_FIELDS} are allowed",
+        )
+    new = set(custom) - set(columns)
+    if len(columns) + len(new) > MAX_LIST_COLUMNS:
+        raise ValidationFailed.field(
+            "file",
+            f"the list has {len(columns)} custom fields and the file adds {len(new)}; "
+            f"a list may have at most {MAX_LIST_COLUMNS}",
         )
     for name in custom:
         if len(name) > MAX_FIELD_NAME_LENGTH or _BAD_IN_NAME.search(name):
@@ -79,16 +88,11 @@ async def queue_upload(
     target: ContactList,
     *,
     file_id: str,
-    path: Path,
     file_name: str | None,
-    explicit_mapping: dict[str, str] | None,
+    mapping: csv_files.ColumnMapping,
 ) -> Job:
-    """Check the stored file and queue its import; CsvFileError becomes a 400."""
-    try:
-        mapping = await run_in_threadpool(_inspect, path, explicit_mapping)
-    except csv_files.CsvFileError as exc:
-        raise ValidationFailed.field(exc.field, exc.message) from None
-    _check_custom_columns(mapping.custom)
+    """Queue the import of a stored, inspected file into ``target``."""
+    _check_custom_columns(mapping.custom, target.columns)
     label = _label(file_name)
     await lists_repository.record_upload(
         session,
@@ -108,8 +112,30 @@ async def queue_upload(
     )
 
 
-def _inspect(path: Path, explicit: dict[str, str] | None) -> csv_files.ColumnMapping:
-    return csv_files.resolve_mapping(csv_files.inspect_file(path), explicit)
+async def inspect_upload(
+    path: Path, explicit_mapping: dict[str, str] | None, settings: Settings
+) -> csv_files.ColumnMapping:
+    """Check a stored upload whole, in a thread (no database connection is held meanwhile);
+    its column mapping. A file too large decompressed is a 413, any other problem a 400."""
+    limits = csv_files.FileLimits(
+        decompressed_bytes=settings.max_decompressed_bytes, ratio=settings.max_compression_ratio
+    )
+    try:
+        return await run_in_threadpool(_inspect, path, explicit_mapping, limits)
+    except csv_files.FileTooLarge as exc:
+        raise PayloadTooLarge(exc.message) from None
+    except csv_files.CsvFileError as exc:
+        raise ValidationFailed.field(exc.field, exc.message) from None
+
+
+def _inspect(
+    path: Path, explicit: dict[str, str] | None, limits: csv_files.FileLimits
+) -> csv_files.ColumnMapping:
+    # The header first (a bad one is told quickly), then the whole file, so that nothing that
+    # would fail the import later is queued.
+    mapping = csv_files.resolve_mapping(csv_files.inspect_file(path), explicit)
+    csv_files.check_whole_file(path, limits)
+    return mapping
 
 
 async def cancel(session: AsyncSession, caller: Caller, job_id: str, settings: Settings) -> Job:

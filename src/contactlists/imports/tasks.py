@@ -177,7 +177,8 @@ async def _store(context: JobContext, results: list[Any], *, cursor: int) -> boo
                         "value": error.value,
                         "message": error.message[:300],
                     }
-                    for error in outcome.errors
+                    # A job keeps its first row errors only; its `invalid` counts them all.
+                    for error in outcome.errors[: _room_for_errors(context)]
                 ],
             )
             advanced = await jobs_repository.advance(
@@ -200,7 +201,13 @@ async def _store(context: JobContext, results: list[Any], *, cursor: int) -> boo
     context.metrics.contacts_stored(job.kind, outcome.inserted)  # committed: count them
     job.progress_cursor = cursor
     job.processed += len(results)
+    job.invalid += outcome.invalid
     return True
+
+
+def _room_for_errors(context: JobContext) -> int:
+    """How many more row errors the job may store: one is stored per invalid row until the cap."""
+    return max(0, context.settings.max_stored_row_errors - context.job.invalid)
 
 
 async def _finish(context: JobContext, state: str, error: str | None = None) -> None:

@@ -219,11 +219,16 @@ async def add_errors(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> N
 
 
 async def errors(
-    session: AsyncSession, job: Job, *, limit: int | None = None
+    session: AsyncSession, job: Job, *, limit: int, after_row: int = 0
 ) -> Sequence[JobError]:
+    """Up to ``limit`` of the job's row errors after row ``after_row``, in row order."""
     query = (
         select(JobError)
-        .where(JobError.account_id == job.account_id, JobError.job_id == job.id)
+        .where(
+            JobError.account_id == job.account_id,
+            JobError.job_id == job.id,
+            JobError.row > after_row,
+        )
         .order_by(JobError.row)
         .limit(limit)
     )

@@ -77,8 +77,10 @@ async def cancel(
     return await get(session, caller, job_id)
 
 
-async def errors(session: AsyncSession, job: Job) -> Sequence[JobError]:
-    return await repository.errors(session, job)
+async def errors(
+    session: AsyncSession, job: Job, *, limit: int, after_row: int = 0
+) -> Sequence[JobError]:
+    return await repository.errors(session, job, limit=limit, after_row=after_row)
 
 
 def error_out(error: JobError) -> RowErrorOut:
