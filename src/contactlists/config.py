@@ -40,6 +40,25 @@ class Settings(BaseSettings):
         ge=1,
         description="On SIGTERM, how long `serve` lets requests in flight finish.",
     )
+    header_timeout_seconds: float = Field(
+        default=10,
+        gt=0,
+        le=3600,
+        description="`serve` closes a connection that has not sent complete request headers "
+        "this long after it opened (or after the first byte of its next request).",
+    )
+    keepalive_timeout_seconds: float = Field(
+        default=5,
+        gt=0,
+        le=3600,
+        description="`serve` closes a connection idle this long after its last response.",
+    )
+    max_connections: int = Field(
+        default=0,
+        ge=0,
+        description="Open connections `serve` accepts at once; more are refused at once "
+        "(0: fitted to the process's open-file limit).",
+    )
     default_region: str = Field(
         default="US",
         pattern=r"^[A-Z]{2}$",
