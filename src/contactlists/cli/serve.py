@@ -5,10 +5,9 @@ from __future__ import annotations
 import shlex
 import signal
 from types import FrameType
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
-import uvicorn
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,8 +15,10 @@ from contactlists.app import create_app
 from contactlists.apps import service as apps
 from contactlists.apps.models import App
 from contactlists.cli._common import DatabaseOption, in_transaction, settings_for
+from contactlists.config import Settings
 from contactlists.memory import limit_malloc_arenas
 from contactlists.observability import logs
+from contactlists.server import runner
 from contactlists.tokens import mint_token
 
 DEV_BOT = "st-00000000-0000-4000-8000-000000000000"
@@ -61,17 +62,63 @@ def _exit_cleanly(_signum: int, _frame: FrameType | None) -> None:
     raise SystemExit(0)
 
 
+def _default(setting: str) -> Any:
+    """A setting's default, shown in ``--help`` (the option reads the same variable)."""
+    return Settings.model_fields[setting].default
+
+
 def serve(
     host: Annotated[
         str, typer.Option(envvar="CONTACTLISTS_HOST", help="Address to bind.")
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option(envvar="CONTACTLISTS_PORT", help="Port to bind.")] = 8000,
     database_url: DatabaseOption = None,
+    header_timeout: Annotated[
+        float,
+        typer.Option(
+            envvar="CONTACTLISTS_HEADER_TIMEOUT_SECONDS",
+            min=0.001,
+            max=3600,
+            help="Seconds a connection has to send complete request headers (counted from its "
+            "opening, or from the first byte of its next request); then it is closed.",
+        ),
+    ] = _default("header_timeout_seconds"),
+    keepalive_timeout: Annotated[
+        float,
+        typer.Option(
+            envvar="CONTACTLISTS_KEEPALIVE_TIMEOUT_SECONDS",
+            min=0.001,
+            max=3600,
+            help="Seconds an idle connection is kept open after its last response.",
+        ),
+    ] = _default("keepalive_timeout_seconds"),
+    max_connections: Annotated[
+        int,
+        typer.Option(
+            envvar="CONTACTLISTS_MAX_CONNECTIONS",
+            min=0,
+            help="Connections open at once; past it a new one gets a 503 and is closed at "
+            "once. 0: the open-file limit (raised to the hard limit when allowed) less room "
+            "for the database and files.",
+        ),
+    ] = _default("max_connections"),
 ) -> None:
-    """Apply migrations, then serve the API; on an empty database, create a development app."""
+    """Apply migrations, then serve the API; on an empty database, create a development app.
+
+    Connections are bounded (the last three options; see docs/security.md).
+    """
     limit_malloc_arenas()  # before uvicorn, aiosqlite or the job threads start
     settings = settings_for(database_url)
+    settings = settings.model_copy(
+        update={
+            "header_timeout_seconds": header_timeout,
+            "keepalive_timeout_seconds": keepalive_timeout,
+            "max_connections": max_connections,
+        }
+    )
     logs.configure(settings.log_level, settings.log_format)
+    # Before the database opens any file: the limit is raised first, then the cap fitted to it.
+    bounds = runner.bounds_for(settings)
     created = in_transaction(settings.database_url, _bootstrap_dev_app)
     if created is not None:
         _print_dev_app(created, f"http://{host}:{port}")
@@ -80,14 +127,11 @@ def serve(
     typer.echo(f"serving on http://{host}:{port} (docs at /docs), database {shown}")
     application = create_app(settings)
     signal.signal(signal.SIGTERM, _exit_cleanly)
-    uvicorn.run(
+    runner.run(
         application,
         host=host,
         port=port,
-        # On SIGTERM uvicorn stops listening, lets the requests in flight finish (this long at
-        # most), then the app stops its job workers after their batches in hand.
-        timeout_graceful_shutdown=settings.shutdown_grace_seconds,
-        log_level=settings.log_level.lower(),
-        log_config=None,  # configured above: uvicorn's lines in the same format as ours
-        access_log=False,  # the app writes its own, with the route, the caller and the time
+        settings=settings,
+        bounds=bounds,
+        registry=application.state.metrics.registry,  # so /metrics counts refused connections
     )
