@@ -26,8 +26,8 @@ from dataclasses import dataclass
 CONNECTION_LOGGERS = ("asyncio", "uvicorn.error", "contactlists.server")
 BURST = 10
 INTERVAL_SECONDS = 60.0
-# Kinds remembered at once; past it, new kinds share one window (a bounded memory whatever
-# the lines say).
+# Kinds remembered at once; past it, new kinds share one window per logger and level (a
+# bounded memory whatever the lines say).
 MAX_KINDS = 256
 SUMMARY_MARK = "flood_summary"
 KIND_LENGTH = 120
