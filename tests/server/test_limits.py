@@ -31,11 +31,16 @@ def test_the_default_cap_leaves_room_for_the_reserve_and_one_accept_burst(
 ) -> None:
     bounds = bounds_for(0, open_file_limit)
     assert bounds.backlog == backlog
-    if open_file_limit > RESERVED_FILE_DESCRIPTORS + backlog + limits.MIN_CONNECTIONS:
-        assert bounds.max_connections == open_file_limit - RESERVED_FILE_DESCRIPTORS - backlog
-    else:
-        assert bounds.max_connections == limits.MIN_CONNECTIONS
+    spare = open_file_limit - RESERVED_FILE_DESCRIPTORS - backlog
+    expected = min(max(spare, limits.MIN_CONNECTIONS), limits.DEFAULT_MAX_CONNECTIONS)
+    assert bounds.max_connections == expected
     assert bounds.open_file_limit == open_file_limit
+
+
+def test_the_default_cap_has_a_ceiling_that_a_setting_may_pass() -> None:
+    assert bounds_for(0, 1048576).max_connections == limits.DEFAULT_MAX_CONNECTIONS
+    assert bounds_for(0, 4096).max_connections == 4096 - RESERVED_FILE_DESCRIPTORS - 512
+    assert bounds_for(50_000, 1048576).max_connections == 50_000
 
 
 def test_a_cap_below_the_fitted_one_is_kept(caplog: pytest.LogCaptureFixture) -> None:

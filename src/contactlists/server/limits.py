@@ -5,7 +5,9 @@ database connection, an uploaded file, the next ``accept``), and Python's accept
 logs an error per pending connection and per retry. So the connection cap is the open-file
 limit minus what the rest of the process needs (:data:`RESERVED_FILE_DESCRIPTORS`) minus the
 connections one turn of the accept loop can take before any of them is refused (the listen
-backlog: asyncio accepts up to that many at once).
+backlog: asyncio accepts up to that many at once), and by default at most
+:data:`DEFAULT_MAX_CONNECTIONS`, so a very high limit does not let idle connections take the
+memory instead.
 """
 
 from __future__ import annotations
@@ -30,6 +32,11 @@ UNLIMITED_TARGET = 1024 * 1024
 FALLBACK_TARGET = 65536
 # Connections never go below this, whatever the limit says (a tiny limit still serves).
 MIN_CONNECTIONS = 16
+# The default cap never goes above this, however high the open-file limit (containers often
+# allow a million): an idle connection costs the process about 5 KB, so 10,000 hold ~50 MB,
+# far more connections than one process of this service needs. CONTACTLISTS_MAX_CONNECTIONS
+# sets a higher cap, up to what the open-file limit allows.
+DEFAULT_MAX_CONNECTIONS = 10_000
 
 
 @dataclass(frozen=True)
@@ -78,14 +85,17 @@ def plan(
     max_connections: int,
     open_file_limit: int,
 ) -> ConnectionBounds:
-    """The bounds for these settings (``max_connections`` 0: fitted to the open-file limit).
+    """The bounds for these settings.
+
+    ``max_connections`` 0: fitted to the open-file limit, at most
+    :data:`DEFAULT_MAX_CONNECTIONS`.
 
     A cap above what the open-file limit allows is lowered to it, with a warning: above it the
     process would run out of file descriptors before the cap ever refused a connection.
     """
     backlog = listen_backlog(open_file_limit)
     fitted = fitted_max_connections(open_file_limit, backlog)
-    chosen = fitted
+    chosen = min(fitted, DEFAULT_MAX_CONNECTIONS)
     if max_connections:
         chosen = min(max_connections, fitted)
         if max_connections > fitted:
