@@ -7,6 +7,8 @@ import re
 import resource
 import selectors
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -18,7 +20,8 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from tests.support.servers import ServeProcess, running_serve
+from tests.support.processes import service_env
+from tests.support.servers import ServeProcess, free_port, running_serve
 
 # Less noise, fewer processes on a small machine: no job workers, phones parsed in a thread.
 QUIET_SETTINGS = {
@@ -26,6 +29,15 @@ QUIET_SETTINGS = {
     "CONTACTLISTS_WORKERS": "0",
     "CONTACTLISTS_NORMALISE_PROCESSES": "0",
 }
+
+
+# `python -m contactlists …` with its open-file limit (soft and hard) set first.
+WITH_OPEN_FILE_LIMIT = """
+import resource, runpy, sys
+limit = int(sys.argv.pop(1))
+resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit))
+runpy.run_module("contactlists", run_name="__main__", alter_sys=True)
+"""
 
 
 @contextmanager
@@ -36,6 +48,42 @@ def serve(directory: Path, settings: Mapping[str, str]) -> Iterator[ServeProcess
         ["--database-url", database_url], settings={**QUIET_SETTINGS, **settings}
     ) as server:
         yield server
+
+
+@contextmanager
+def serve_with_open_file_limit(
+    directory: Path, settings: Mapping[str, str], open_file_limit: int
+) -> Iterator[ServeProcess]:
+    """:func:`serve`, in a process that may open ``open_file_limit`` files, and no more."""
+    port = free_port()
+    database_url = f"sqlite:///{directory / 'contactlists.db'}"
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            WITH_OPEN_FILE_LIMIT,
+            str(open_file_limit),
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--database-url",
+            database_url,
+        ],
+        env=service_env({**QUIET_SETTINGS, **settings}),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    server = ServeProcess(process=process, base_url=f"http://127.0.0.1:{port}")
+    try:
+        server.start_reading()
+        server.wait_until_ready()
+        yield server
+    finally:
+        server.stop()
 
 
 def port_of(server: ServeProcess) -> int:

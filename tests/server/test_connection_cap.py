@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 
+from contactlists.server import limits
 from tests.server.support import (
     Connection,
     LogWindow,
@@ -18,6 +20,7 @@ from tests.server.support import (
     open_connections,
     port_of,
     serve,
+    serve_with_open_file_limit,
     wait_until_closed,
 )
 from tests.support.servers import ServeProcess
@@ -39,6 +42,18 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServeProcess]:
     }
     with serve(tmp_path_factory.mktemp("connection-cap"), settings) as running:
         yield running
+
+
+def wait_until_served(server: ServeProcess, timeout: float = 5) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if healthz(server.base_url, timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        assert time.monotonic() < deadline, "not served after the connections closed"
+        time.sleep(0.1)
 
 
 def assert_over_limit_answer(received: bytes) -> None:
@@ -87,15 +102,7 @@ def test_connections_past_the_cap_are_refused_and_the_server_recovers(
         close_all(connections)
 
     # Once the clients close theirs, new ones are served.
-    deadline = time.monotonic() + 5
-    while True:
-        try:
-            if healthz(server.base_url, timeout=2).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        assert time.monotonic() < deadline, "not served after the connections closed"
-        time.sleep(0.1)
+    wait_until_served(server)
 
     refused_after = metric_value(
         server.base_url, "contactlists_connections_closed_total", {"reason": "over_limit"}
@@ -110,3 +117,37 @@ def test_connections_past_the_cap_are_refused_and_the_server_recovers(
     refusals = [r for r in log.records() if r["message"].startswith("refused a connection")]
     assert 1 <= len(refusals) <= 10
     assert len(log.lines()) < 50
+
+
+OPEN_FILE_LIMIT = 600
+
+
+def test_the_default_cap_keeps_the_process_from_running_out_of_descriptors(
+    tmp_path: Path,
+) -> None:
+    # The red team's attack, scaled down: more half-open connections than the process may
+    # open files, held longer than it takes to open them. Before, the accept loop hit EMFILE
+    # and wrote thousands of ERROR lines a second while /healthz hung.
+    fitted = limits.plan(
+        header_timeout=HEADER_TIMEOUT,
+        keepalive_timeout=5,
+        max_connections=0,
+        open_file_limit=OPEN_FILE_LIMIT,
+    ).max_connections
+    settings = {"CONTACTLISTS_HEADER_TIMEOUT_SECONDS": str(HEADER_TIMEOUT)}
+    with serve_with_open_file_limit(tmp_path, settings, OPEN_FILE_LIMIT) as server:
+        log = LogWindow(server)
+        connections = open_connections(port_of(server), 2 * OPEN_FILE_LIMIT, [b"", b"GET / HTT"])
+        try:
+            held = wait_until_closed(connections, timeout=SETTLE_SECONDS)
+            assert fitted - 5 <= len(held) <= fitted
+            assert server.process.poll() is None
+        finally:
+            close_all(connections)
+        wait_until_served(server)
+
+        time.sleep(0.5)
+        lines = log.lines()
+        assert not [line for line in lines if "out of system resource" in line], lines[:20]
+        assert not [r for r in log.records() if r["level"] == "ERROR"], lines[:20]
+        assert len(lines) < 50, lines[:60]
