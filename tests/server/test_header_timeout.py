@@ -132,6 +132,40 @@ def test_the_next_request_on_a_kept_alive_connection_is_timed_from_its_first_byt
         sock.close()
 
 
+def test_the_rest_of_an_answered_request_is_timed_too(server: ServeProcess) -> None:
+    # A request without a token is answered 401 before its body is read. uvicorn then reads
+    # and drops the body for as long as it comes, each byte stopping the keep-alive timer: a
+    # chunked body trickled after the answer held the connection for ever, with no token.
+    bot = "st-00000000-0000-4000-8000-000000000000"
+    path = f"/agentassist/api/v1/public/{bot}/campaign/contactList/createContactList"
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+        "Transfer-Encoding: chunked\r\n\r\n"
+    )
+    [connection] = open_connections(port_of(server), 1, [head.encode()])
+    sock = connection.sock
+    try:
+        assert read_response(sock)[0] == 401
+        answered = time.monotonic()
+        sock.settimeout(0.1)
+        closed = False
+        while time.monotonic() - answered < KEEPALIVE_TIMEOUT + SLACK:
+            try:
+                sock.sendall(b"1\r\na\r\n")
+                closed = sock.recv(65536) == b""
+            except TimeoutError:
+                continue
+            except OSError:
+                closed = True
+            if closed:
+                break
+        assert closed, "a body trickled after the answer held the connection"
+        waited = time.monotonic() - answered
+        assert HEADER_TIMEOUT * 0.8 <= waited < HEADER_TIMEOUT + SLACK, waited
+    finally:
+        sock.close()
+
+
 def test_an_idle_connection_is_closed_after_the_keepalive_timeout(server: ServeProcess) -> None:
     [connection] = open_connections(port_of(server), 1, [request()])
     sock = connection.sock

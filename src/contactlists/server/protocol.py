@@ -8,9 +8,11 @@ line, is held for ever, and 20,000 of them used up the process's file descriptor
 - **header timeout**: a connection is closed when its request headers are not complete
   ``header_timeout`` seconds after it opened, or, on a reused connection, after the first byte
   of its next request (until that byte, the keep-alive timeout applies). The timer is one
-  ``call_later`` per connection, cancelled as soon as h11 has parsed the headers. Bodies are
-  not timed here: a request's body is read by the app, which only does so for callers that
-  passed authentication.
+  ``call_later`` per connection, cancelled as soon as h11 has parsed the headers. The same
+  timer bounds the rest of a request the server has already answered: after a 401 or a 413 the
+  body is not read, and uvicorn would otherwise keep the connection for as long as the client
+  trickles it (each byte stops the keep-alive timer). A body the app is reading is not timed
+  here: the app reads bodies only for callers that passed authentication.
 - **connection cap**: past ``max_connections`` open connections, a new one is answered a
   503 envelope (``Retry-After: 1``) and closed at once, before anything of it is read or
   parsed, and without a task or a timer. uvicorn's own ``limit_concurrency`` is not used: it
@@ -98,12 +100,13 @@ class ConnectionEvents:
             connections = server_state.connections
             self.open.set_function(lambda: len(connections))
 
-    def header_timeout(self, client: tuple[str, int] | None) -> None:
+    def header_timeout(self, client: tuple[str, int] | None, missing: str) -> None:
         if self.closed is not None:
             self.closed.labels(HEADER_TIMEOUT).inc()
         log.info(
-            "closed a connection from %s: no complete request headers within %g s",
+            "closed a connection from %s: no complete %s within %g s",
             _address(client),
+            missing,
             self.bounds.header_timeout,
         )
 
@@ -164,25 +167,33 @@ class BoundedH11Protocol(H11Protocol):
         if self.refused:
             return
         super().data_received(data)
-        if self._awaiting_headers():
+        if self._waiting_on_client():
             # The first byte of a request on a reused connection starts its clock (uvicorn
-            # has just stopped the keep-alive timer); so does the end of a body that arrives
-            # after its response, which uvicorn would otherwise leave untimed.
+            # has just stopped the keep-alive timer).
             self._start_header_timer()
         else:
             self._cancel_header_timer()
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
-        # A pipelined request that is still partial waits under the header timeout too.
-        if not self.transport.is_closing() and self._awaiting_headers():
-            pending, _closed = self.conn.trailing_data
-            if pending:
-                self._start_header_timer()
+        if not self._waiting_on_client():
+            return
+        # The rest of a body the app did not read, or a pipelined request still partial, is
+        # timed from now; an idle connection is left to the keep-alive timer.
+        pending, _closed = self.conn.trailing_data
+        if self.conn.their_state is h11.SEND_BODY or pending:
+            self._start_header_timer()
 
-    def _awaiting_headers(self) -> bool:
-        """Whether the client has yet to complete the headers of its next request."""
-        return self.conn.their_state is h11.IDLE and not self.transport.is_closing()
+    def _waiting_on_client(self) -> bool:
+        """Whether the connection waits on the client alone.
+
+        For the headers of its next request, or for the rest of a request that was answered
+        already (its body unread).
+        """
+        if self.transport.is_closing():
+            return False
+        theirs = self.conn.their_state
+        return theirs is h11.IDLE or (theirs is h11.SEND_BODY and self.conn.our_state is h11.DONE)
 
     def _start_header_timer(self) -> None:
         if self.header_timer is None:
@@ -197,9 +208,10 @@ class BoundedH11Protocol(H11Protocol):
 
     def _header_timeout(self) -> None:
         self.header_timer = None
-        if self.transport.is_closing() or not self._awaiting_headers():
+        if not self._waiting_on_client():
             return
-        self.events.header_timeout(self.client)
+        answered = self.conn.their_state is h11.SEND_BODY
+        self.events.header_timeout(self.client, "request body" if answered else "request headers")
         self._unset_keepalive_if_required()
         self.transport.close()
 
