@@ -32,6 +32,8 @@ MAX_KINDS = 256
 SUMMARY_MARK = "flood_summary"
 KIND_LENGTH = 120
 _VARIABLE = re.compile(r"0x[0-9a-fA-F]+|\d+")
+# A template's placeholders (%s, %d, %.1f…), shown as … in a summary.
+_PLACEHOLDER = re.compile(r"%[-#0 +]*\d*(?:\.\d+)?[a-zA-Z]")
 
 Kind = tuple[str, int, str, str]
 
@@ -39,7 +41,7 @@ Kind = tuple[str, int, str, str]
 def kind_of(record: logging.LogRecord) -> Kind:
     template = record.msg if isinstance(record.msg, str) else type(record.msg).__name__
     first_line = template.strip().split("\n", 1)[0]
-    text = _VARIABLE.sub("#", first_line)[:KIND_LENGTH]
+    text = _VARIABLE.sub("#", _PLACEHOLDER.sub("…", first_line))[:KIND_LENGTH]
     exception = ""
     if record.exc_info and record.exc_info[0] is not None:
         exception = record.exc_info[0].__name__
