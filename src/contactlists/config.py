@@ -40,6 +40,25 @@ class Settings(BaseSettings):
         ge=1,
         description="On SIGTERM, how long `serve` lets requests in flight finish.",
     )
+    header_timeout_seconds: float = Field(
+        default=10,
+        gt=0,
+        le=3600,
+        description="`serve` closes a connection that has not sent complete request headers "
+        "this long after it opened (or after the first byte of its next request).",
+    )
+    keepalive_timeout_seconds: float = Field(
+        default=5,
+        gt=0,
+        le=3600,
+        description="`serve` closes a connection idle this long after its last response.",
+    )
+    max_connections: int = Field(
+        default=0,
+        ge=0,
+        description="Open connections `serve` accepts at once; more are refused at once "
+        "(0: fitted to the process's open-file limit).",
+    )
     default_region: str = Field(
         default="US",
         pattern=r"^[A-Z]{2}$",
@@ -55,21 +74,6 @@ class Settings(BaseSettings):
         description="PostgreSQL ends a session idle inside a transaction this long (a backstop).",
     )
     max_body_bytes: int = Field(default=32 * 1024 * 1024, ge=1024)
-    header_timeout_seconds: float = Field(
-        default=10,
-        gt=0,
-        description="A connection that has not sent a request's complete headers this long "
-        "after connecting (or after its first byte) is closed.",
-    )
-    keepalive_timeout_seconds: int = Field(
-        default=5, ge=1, description="An idle kept-alive connection is closed after this long."
-    )
-    max_connections: int = Field(
-        default=0,
-        ge=0,
-        description="Open connections one serve process accepts; beyond, new ones are closed "
-        "at once (0: fitted to the open-files limit, less a reserve).",
-    )
     body_timeout_seconds: float = Field(
         default=60,
         gt=0,

@@ -71,18 +71,64 @@ def serve(
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option(envvar="CONTACTLISTS_PORT", help="Port to bind.")] = 8000,
     database_url: DatabaseOption = None,
+    header_timeout: Annotated[
+        float | None,
+        typer.Option(
+            envvar="CONTACTLISTS_HEADER_TIMEOUT_SECONDS",
+            min=0.001,
+            max=3600,
+            show_default=False,
+            help="Seconds a connection has to send complete request headers (counted from its "
+            "opening, or from the first byte of its next request); then it is closed. "
+            "[default: 10]",
+        ),
+    ] = None,
+    keepalive_timeout: Annotated[
+        float | None,
+        typer.Option(
+            envvar="CONTACTLISTS_KEEPALIVE_TIMEOUT_SECONDS",
+            min=0.001,
+            max=3600,
+            show_default=False,
+            help="Seconds an idle connection is kept open after its last response. [default: 5]",
+        ),
+    ] = None,
+    max_connections: Annotated[
+        int | None,
+        typer.Option(
+            envvar="CONTACTLISTS_MAX_CONNECTIONS",
+            min=0,
+            show_default=False,
+            help="Connections open at once; past it a new one gets a 503 and is closed at "
+            "once. 0: the open-file limit (raised to the hard limit when allowed) less room "
+            "for the database and files. [default: 0]",
+        ),
+    ] = None,
 ) -> None:
-    """Apply migrations, then serve the API; on an empty database, create a development app."""
+    """Apply migrations, then serve the API; on an empty database, create a development app.
+
+    Connections are bounded (the last three options; see docs/security.md).
+    """
     limit_malloc_arenas()  # before uvicorn, aiosqlite or the job threads start
     from sqlalchemy.engine import make_url
 
-    from contactlists import server
     from contactlists.app import create_app
     from contactlists.cli._database import in_transaction, settings_for
     from contactlists.observability import logs
+    from contactlists.server import runner
 
     settings = settings_for(database_url)
+    given = {
+        "header_timeout_seconds": header_timeout,
+        "keepalive_timeout_seconds": keepalive_timeout,
+        "max_connections": max_connections,
+    }
+    settings = settings.model_copy(
+        update={name: value for name, value in given.items() if value is not None}
+    )
     logs.configure(settings.log_level, settings.log_format)
+    # Before the database opens any file: the limit is raised first, then the cap fitted to it.
+    bounds = runner.bounds_for(settings)
     created = in_transaction(settings.database_url, _bootstrap_dev_app)
     if created is not None:
         _print_dev_app(created, f"http://{host}:{port}")
@@ -91,4 +137,11 @@ def serve(
     typer.echo(f"serving on http://{host}:{port} (docs at /docs), database {shown}")
     application = create_app(settings)
     signal.signal(signal.SIGTERM, _exit_cleanly)
-    server.run(application, host=host, port=port, settings=settings)
+    runner.run(
+        application,
+        host=host,
+        port=port,
+        settings=settings,
+        bounds=bounds,
+        registry=application.state.metrics.registry,  # so /metrics counts refused connections
+    )

@@ -21,7 +21,7 @@ from urllib.parse import quote
 from starlette.routing import BaseRoute, Match, Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from contactlists.http import request_id_of
+from contactlists.http import CLIENT_CLOSED, CLIENT_CLOSED_STATUS, request_id_of
 from contactlists.observability import logs
 from contactlists.observability.metrics import UNMATCHED_ROUTE, Metrics
 
@@ -76,6 +76,8 @@ class ObservabilityMiddleware:
             try:
                 await self.app(scope, receive, send_and_note_status)
             finally:
+                if scope["state"].get(CLIENT_CLOSED):
+                    status = CLIENT_CLOSED_STATUS
                 seconds = time.perf_counter() - started
                 route = self.route_template(scope, root_path)
                 method: str = scope["method"]

@@ -1,11 +1,8 @@
-"""Serving HTTP: uvicorn with bounds of our own on connections, headers and its error log.
+"""The process-level HTTP serving of ``contactlists serve``: uvicorn, within bounds.
 
-uvicorn closes an idle keep-alive connection, but not one that never finishes its request's
-headers, and it accepts connections until the process runs out of file descriptors; asyncio then
-logs an error line for every connection it cannot serve. :mod:`.protocol` bounds the first two,
-:mod:`.flood` the third, and :func:`run` puts them together for ``contactlists serve``.
+- :mod:`.limits`: the open-file limit, raised where allowed, and the connection cap fitted
+  to it;
+- :mod:`.protocol`: uvicorn's h11 protocol with a header timeout and the cap;
+- :mod:`.logflood`: the lines asyncio and uvicorn write about broken connections, bounded;
+- :mod:`.runner`: uvicorn's server with all of it.
 """
-
-from contactlists.server.run import run
-
-__all__ = ["run"]
