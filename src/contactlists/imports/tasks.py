@@ -202,12 +202,15 @@ async def _store(context: JobContext, results: list[Any], *, cursor: int) -> boo
     job.progress_cursor = cursor
     job.processed += len(results)
     job.invalid += outcome.invalid
+    job.duplicates += outcome.duplicates
     return True
 
 
 def _room_for_errors(context: JobContext) -> int:
-    """How many more row errors the job may store: one is stored per invalid row until the cap."""
-    return max(0, context.settings.max_stored_row_errors - context.job.invalid)
+    """How many more row errors the job may store: one is stored per invalid or duplicate row
+    (the job counts both) until the cap."""
+    job = context.job
+    return max(0, context.settings.max_stored_row_errors - job.invalid - job.duplicates)
 
 
 async def _finish(context: JobContext, state: str, error: str | None = None) -> None:
