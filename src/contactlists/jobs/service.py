@@ -46,6 +46,7 @@ async def enqueue(
         invalid=0,
         progress_cursor=0,
         attempts=0,
+        takeovers=0,
         created_by=caller.actor,
         created_at=now,
         run_after=run_after or now,
