@@ -280,10 +280,11 @@ async def cancel_for_list(
 async def cancel_waiting(
     session: AsyncSession, *, account_id: str, list_id: str, kind: str, error: str
 ) -> bool:
-    """Cancel the list's job of ``kind`` that is queued and not yet due; False if there is none.
+    """Cancel the list's job of ``kind`` that waits for its first start; False if there is none.
 
-    Conditional on the job still waiting, so it is exclusive with the claim: a job cannot be
-    both cancelled here and started by a worker.
+    Conditional on the job still waiting (queued, not yet due, never started), so it is
+    exclusive with the claim: a job cannot be both cancelled here and started by a worker, and
+    one that started (then waits for another try) is not cancelled here.
     """
     result = await session.execute(
         update(Job)
@@ -293,6 +294,7 @@ async def cancel_waiting(
             Job.kind == kind,
             Job.state == "queued",
             Job.run_after > utcnow(),
+            Job.started_at.is_(None),
         )
         .values(
             state="cancelled", finished_at=utcnow(), error=error, payload=_without_input(session)
