@@ -73,6 +73,14 @@ class Settings(BaseSettings):
         gt=0,
         description="PostgreSQL ends a session idle inside a transaction this long (a backstop).",
     )
+    upload_orphan_seconds: float = Field(
+        default=3600,
+        gt=0,
+        description="An uploaded file no queued or running job needs is removed once this old.",
+    )
+    upload_sweep_seconds: float = Field(
+        default=600, gt=0, description="How often job workers look for such files."
+    )
     max_body_bytes: int = Field(default=32 * 1024 * 1024, ge=1024)
     body_timeout_seconds: float = Field(
         default=60,
@@ -130,7 +138,20 @@ class Settings(BaseSettings):
     job_stale_seconds: float = Field(
         default=30, gt=0, description="A running job silent this long is taken over."
     )
-    job_max_attempts: int = Field(default=5, ge=1)
+    job_max_attempts: int = Field(
+        default=5,
+        ge=1,
+        description="Failed attempts before a job fails (a takeover after a crash is not one; "
+        "the purge of a deleted list never gives up).",
+    )
+    job_retry_seconds: float = Field(
+        default=2,
+        gt=0,
+        description="Pause before a failed job is tried again; it doubles with each attempt.",
+    )
+    job_retry_max_seconds: float = Field(
+        default=600, gt=0, description="The longest pause between two tries of a failed job."
+    )
     trash_days: float = Field(
         default=7,
         ge=0,

@@ -9,10 +9,10 @@ import json
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from contactlists.cli._common import DatabaseOption, fail, needs_server
+from contactlists.cli._output import Output, cell, details, listing
 from contactlists.schemas import format_timestamp
 
 if TYPE_CHECKING:
@@ -96,7 +96,7 @@ def create(
 @app.command("list")
 @needs_server
 def list_(as_json: JsonOption = False, database_url: DatabaseOption = None) -> None:
-    """List every app (secrets are not shown)."""
+    """List every app (secrets are not shown); one block per app when a table does not fit."""
     from contactlists.apps import service
     from contactlists.cli._database import in_transaction, settings_for
 
@@ -104,20 +104,44 @@ def list_(as_json: JsonOption = False, database_url: DatabaseOption = None) -> N
     if as_json:
         typer.echo(json.dumps([app_as_json(a, with_secret=False) for a in found], indent=2))
         return
-    table = Table("name", "bots", "scopes", "state")
-    # Ids are copied into other commands (`apps revoke`): never shorten them.
-    table.add_column("clientId", no_wrap=True, min_width=39)
-    table.add_column("accountId", no_wrap=True, min_width=24)
-    for item in found:
-        table.add_row(
-            item.name,
-            ", ".join(item.bots) if item.bots else "all",
-            ", ".join(item.scopes),
-            "revoked" if item.revoked_at else "active",
-            item.client_id,
-            item.account_id,
-        )
-    Console().print(table)
+    console = Output().stdout
+    rows = [_app_fields(item) for item in found]
+    table = _apps_table(rows)
+    # Ids are copied into other commands (`apps revoke`): never shortened. When the whole
+    # table does not fit, each app is a block of its fields rather than a table whose other
+    # columns are squeezed to nothing.
+    unbounded = console.options.update_width(UNBOUNDED_WIDTH)
+    if console.measure(table, options=unbounded).maximum <= console.width:
+        console.print(table)
+        return
+    for index, values in enumerate(rows):
+        if index:
+            console.print()
+        console.print(details(zip(APP_FIELDS, values, strict=True)))
+
+
+UNBOUNDED_WIDTH = 100_000  # to measure the table's natural width, whatever the terminal's
+APP_FIELDS = ("clientId", "name", "accountId", "bots", "scopes", "state")
+
+
+def _app_fields(item: App) -> list[str]:
+    return [
+        item.client_id,
+        item.name,
+        item.account_id,
+        ", ".join(item.bots) if item.bots else "all",
+        ", ".join(item.scopes),
+        "revoked" if item.revoked_at else "active",
+    ]
+
+
+def _apps_table(rows: list[list[str]]) -> Table:
+    table = listing()
+    for name in APP_FIELDS:
+        table.add_column(name, no_wrap=True)
+    for values in rows:
+        table.add_row(*(cell(value) for value in values))
+    return table
 
 
 @app.command("revoke")

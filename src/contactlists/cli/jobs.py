@@ -135,6 +135,11 @@ def errors(cli: Session, job_id: JobId) -> None:
 @app.command("cancel")
 @command()
 def cancel(cli: Session, job_id: JobId) -> None:
-    """Cancel a queued or running import; none of its contacts remain. A finished job is kept."""
+    """Cancel a queued or running import: it stores no more batches.
+
+    The contacts it already stored stay in the list; a queued import stored none.
+
+    A finished job is left as it is.
+    """
     job = cli.api.jobs.cancel(job_id)
     cli.out.result(job, lambda: job_details(job))

@@ -4,7 +4,9 @@ An uploaded file is copied to ``data_dir``/uploads under a generated id; the nam
 gave is kept only as a label, never used as a path. The job finds the file by that id under its
 own ``data_dir``, so every process that runs jobs must see the same directory. A file is removed
 when its job ends, when its job is cancelled before a worker took it, and by the purge of its
-list, whichever comes first; removing it twice is harmless.
+list, whichever comes first; removing it twice is harmless. A file none of these removed (its
+upload's process was killed while copying it, or before its job was queued) is an orphan: the
+job workers sweep the files no queued or running job needs once ``upload_orphan_seconds`` old.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ from __future__ import annotations
 import logging
 import re
 import secrets
-from collections.abc import Mapping
+import time
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -52,6 +55,9 @@ def _store(source: BinaryIO, directory: Path, limit: int) -> tuple[str, Path]:
     return file_id, path
 
 
+UPLOAD_NAME = re.compile(r"[0-9a-f]{24}\.upload")
+
+
 def upload_path(directory: Path, file_id: str) -> Path:
     """Where the upload ``file_id`` is kept; the id is 24 hex characters, never a client's text."""
     if not re.fullmatch(r"[0-9a-f]{24}", file_id):
@@ -78,3 +84,31 @@ def discard_upload(payload: Mapping[str, Any], settings: Settings) -> None:
     except OSError:
         # The job is over either way; a file left behind is only disk space.
         log.exception("could not remove %s, an uploaded file", path)
+
+
+def remove_orphans(directory: Path, needed: Collection[Path], older_than: float) -> list[Path]:
+    """Remove the uploads in ``directory`` not ``needed`` and unchanged for ``older_than`` s.
+
+    Only files named as this module names uploads are considered; the grace period keeps a file
+    whose upload is still being checked and queued. Returns the files removed.
+    """
+    if not directory.is_dir():
+        return []
+    keep = {path.resolve() for path in needed}
+    cutoff = time.time() - older_than
+    removed = []
+    for path in directory.iterdir():
+        if not UPLOAD_NAME.fullmatch(path.name) or path.resolve() in keep:
+            continue
+        try:
+            if not path.is_file() or path.stat().st_mtime > cutoff:
+                continue
+            path.unlink()
+        except FileNotFoundError:
+            continue  # removed meanwhile by its job's end
+        except OSError:
+            log.exception("could not remove %s, an orphaned uploaded file", path)
+            continue
+        log.warning("removed %s: an uploaded file no job needs", path)
+        removed.append(path)
+    return removed

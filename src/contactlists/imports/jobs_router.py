@@ -77,7 +77,12 @@ async def get_job_errors(
 async def cancel_job(
     caller: WriteCaller, job_id: JobId, session: SessionDep, settings: SettingsDep
 ) -> Any:
-    """Cancel a queued or running job; batches already stored stay."""
+    """Cancel a queued or running import: it stores no more batches.
+
+    The contacts it already stored stay in the list (and in its `totalRecordCount`); a queued
+    import stored none. The job's items are dropped, its row errors kept. A finished job is
+    answered as it is.
+    """
     job = await imports.cancel(session, caller, job_id, settings)
     return Success(message="", data=await jobs.describe(session, job))
 

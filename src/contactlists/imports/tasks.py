@@ -4,18 +4,24 @@ Each batch is one transaction holding its contacts, the list's new count and the
 new cursor, so a crash resumes at the last committed batch and never stores a row twice.
 
 An upload's file is read a batch at a time in a thread and removed once its job is over,
-whatever the ending: completed, cancelled, or failed on damage found only while reading.
+whatever the ending: completed, cancelled, or failed (``upload_ended``, run by the worker
+that saw it end). A worker that cannot find the file tries again later: another worker may
+see it, or the shared directory may be back; once the job's attempts are spent it fails with
+a message naming the data directory. ``sweep_orphan_uploads`` removes the files no job needs.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 import time
 from collections.abc import Generator, Iterator, Mapping
 from contextlib import closing
 from itertools import islice
 from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from contactlists.config import Settings
 from contactlists.contacts import bulk
@@ -23,17 +29,16 @@ from contactlists.contacts.normalise import normalise_rows
 from contactlists.imports import csv_files, files
 from contactlists.imports.kinds import ADD_CONTACTS, UPLOAD
 from contactlists.jobs import repository as jobs_repository
-from contactlists.jobs.worker import JobContext, JobLost
+from contactlists.jobs.worker import JobContext, JobLost, RetryLater
 from contactlists.lists import repository as lists_repository
 from contactlists.lists.service import LIST_DELETED
 from contactlists.memory import release_free_memory
-from contactlists.models.jobs import ACTIVE_STATES
+from contactlists.models.jobs import Job
 
 log = logging.getLogger("contactlists.jobs")
 
 Row = tuple[int, Mapping[str, Any]]
 Rows = Generator[Row, None, None]
-FILE_MISSING = "the uploaded file is missing from the data directory"
 MAX_ERROR_LENGTH = 1000  # job.error
 TRIM_SECONDS = 2.0
 
@@ -61,16 +66,17 @@ def _take(rows: Iterator[Row], size: int) -> list[Row]:
     return list(islice(rows, size))
 
 
+def file_missing(payload: Mapping[str, Any], settings: Settings) -> str:
+    """Why an upload cannot be imported here: its file is not where this worker looks."""
+    path = files.uploaded_file(payload, settings)
+    return (
+        f"the uploaded file {path.name} is not in {path.parent.resolve()} on "
+        f"{socket.gethostname()}: every process that runs jobs must share the data directory "
+        f"(CONTACTLISTS_DATA_DIR, here {settings.data_dir.resolve()})"
+    )
+
+
 async def import_contacts(context: JobContext) -> None:
-    try:
-        await _import(context)
-    except JobLost:
-        await _discard_finished_upload(context)
-        raise
-    await _discard_finished_upload(context)
-
-
-async def _import(context: JobContext) -> None:
     job = context.job
     assert job.list_id is not None
     async with context.sessionmaker() as session:
@@ -106,8 +112,9 @@ async def _import(context: JobContext) -> None:
             await _finish(context, "failed", error=exc.message)
             return
         except FileNotFoundError:
-            await _finish(context, "failed", error=FILE_MISSING)
-            return
+            # Tried again later, perhaps by a worker that sees the file; failed once the
+            # job's attempts are spent, with this message.
+            raise RetryLater(file_missing(job.payload, context.settings)) from None
         finally:
             # The rows may still be read in a thread: let it end before they are closed.
             await asyncio.wait([ahead])
@@ -229,13 +236,21 @@ async def _finish(context: JobContext, state: str, error: str | None = None) -> 
         raise JobLost()
 
 
-async def _discard_finished_upload(context: JobContext) -> None:
-    """Remove an upload's file once its job is over; a job another worker took over keeps it."""
-    job = context.job
-    if job.kind != UPLOAD:
-        return
-    async with context.sessionmaker() as session:
-        current = await jobs_repository.load(session, job.account_id, job.id)
-    if current is not None and current.state in ACTIVE_STATES:
-        return
-    files.discard_upload(job.payload, context.settings)
+async def upload_ended(job: Job, settings: Settings) -> None:
+    """An upload job has ended, whatever the ending: its file goes."""
+    files.discard_upload(job.payload, settings)
+
+
+async def sweep_orphan_uploads(
+    sessionmaker: async_sessionmaker[AsyncSession], settings: Settings
+) -> None:
+    """Remove the uploaded files no queued or running upload needs, once old enough.
+
+    A file whose job is queued after the jobs are read here was stored moments before, well
+    within the grace period, so it is not removed.
+    """
+    directory = files.upload_directory(settings)
+    async with sessionmaker() as session:
+        payloads = await jobs_repository.active_payloads(session, UPLOAD)
+    needed = [files.uploaded_file(payload, settings) for payload in payloads]
+    await asyncio.to_thread(files.remove_orphans, directory, needed, settings.upload_orphan_seconds)

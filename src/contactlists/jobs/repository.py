@@ -1,5 +1,8 @@
 """All SQL for jobs: enqueue, the atomic claim, conditional progress, finish and cancel.
 
+Every statement that ends a job (finish, the cancels) drops its input data (``PAYLOAD_INPUT``,
+the items of an addContacts call) in that same statement: an ended job holds no contact.
+
 Every change a worker makes to its job is conditional on still owning it (``locked_by``)
 and on the job still running, so a cancelled job or one taken over by another worker
 after a stall cannot be advanced twice: the losing transaction changes nothing and is
@@ -10,13 +13,26 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, and_, func, insert, or_, select, update
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    String,
+    and_,
+    cast,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contactlists.models.base import utcnow
-from contactlists.models.jobs import ACTIVE_STATES, Job, JobError
+from contactlists.models.jobs import ACTIVE_STATES, PAYLOAD_INPUT, Job, JobError
 
 
 def _held_by(job: Job, worker: str) -> list[ColumnElement[bool]]:
@@ -44,27 +60,51 @@ async def load(session: AsyncSession, account_id: str, job_id: str) -> Job | Non
     return await session.get(Job, (account_id, job_id), populate_existing=True)
 
 
-def _claimable(now: datetime, stale_before: datetime) -> Any:
-    return or_(
-        and_(Job.state == "queued", Job.run_after <= now),
-        and_(Job.state == "running", Job.heartbeat_at < stale_before),
-    )
-
-
 async def claim(
     session: AsyncSession, *, worker: str, stale_after: timedelta
 ) -> tuple[str, str] | None:
-    """Take the oldest queued (or stalled) job for ``worker``; its (account_id, id), or None.
+    """Take a job for ``worker``: a stalled one, else the oldest due; its (account_id, id)."""
+    claimed = await claim_next(session, worker=worker, stale_after=stale_after)
+    return None if claimed is None else (claimed.account_id, claimed.id)
 
-    One statement either way, so two workers never take the same job: PostgreSQL skips
-    rows another transaction has locked; SQLite runs one writer at a time.
+
+class Claimed(NamedTuple):
+    account_id: str
+    id: str
+    # Taken over from a worker gone silent, rather than started from the queue.
+    takeover: bool
+
+
+async def claim_next(
+    session: AsyncSession, *, worker: str, stale_after: timedelta
+) -> Claimed | None:
+    """Take a running job whose worker went silent, else the oldest due queued job, or None.
+
+    A stalled job comes first: it was started before anything still queued. Its takeover is
+    counted in ``takeovers`` and spends no attempt (its worker was killed or cut off; the job
+    did not fail); a queued job's claim is an attempt. Each is one statement, so two workers
+    never take the same job: PostgreSQL skips rows another transaction has locked; SQLite runs
+    one writer at a time (and the first statement, a write, takes its lock for both).
     """
     now = utcnow()
+    stalled = and_(Job.state == "running", Job.heartbeat_at < now - stale_after)
+    taken = await _claim(session, worker, now, stalled, takeovers=Job.takeovers + 1)
+    if taken is not None:
+        return Claimed(*taken, takeover=True)
+    due = and_(Job.state == "queued", Job.run_after <= now)
+    started = await _claim(session, worker, now, due, attempts=Job.attempts + 1)
+    return None if started is None else Claimed(*started, takeover=False)
+
+
+async def _claim(
+    session: AsyncSession,
+    worker: str,
+    now: datetime,
+    claimable: ColumnElement[bool],
+    **counted: Any,
+) -> tuple[str, str] | None:
     candidates = (
-        select(Job.account_id, Job.id)
-        .where(_claimable(now, now - stale_after))
-        .order_by(Job.run_after, Job.id)
-        .limit(1)
+        select(Job.account_id, Job.id).where(claimable).order_by(Job.run_after, Job.id).limit(1)
     )
     if session.get_bind().dialect.name == "postgresql":
         candidates = candidates.with_for_update(skip_locked=True)
@@ -76,13 +116,23 @@ async def claim(
             state="running",
             locked_by=worker,
             heartbeat_at=now,
-            attempts=Job.attempts + 1,
             started_at=func.coalesce(Job.started_at, now),
+            **counted,
         )
         .returning(Job.account_id, Job.id)
     )
     row = (await session.execute(statement)).first()
     return (row[0], row[1]) if row else None
+
+
+def _without_input(session: AsyncSession) -> ColumnElement[Any]:
+    """The payload without its input data (``PAYLOAD_INPUT``), for the statement ending a job."""
+    if session.get_bind().dialect.name == "postgresql":
+        as_jsonb = cast(Job.payload, JSONB).op("-", return_type=JSONB)(
+            literal(PAYLOAD_INPUT, String())
+        )
+        return cast(as_jsonb, JSON)
+    return func.json_remove(Job.payload, f"$.{PAYLOAD_INPUT}", type_=JSON)
 
 
 async def advance(
@@ -121,7 +171,13 @@ async def finish(
     error: str | None = None,
     total: int | None = None,
 ) -> bool:
-    values: dict[str, Any] = {"state": state, "finished_at": utcnow(), "error": error}
+    """End the job ``worker`` holds, dropping its input data in the same statement."""
+    values: dict[str, Any] = {
+        "state": state,
+        "finished_at": utcnow(),
+        "error": error,
+        "payload": _without_input(session),
+    }
     if total is not None:
         values["total"] = total
     result = await session.execute(update(Job).where(*_held_by(job, worker)).values(**values))
@@ -142,19 +198,38 @@ async def release(
     *,
     worker: str,
     error: str | None = None,
-    count_attempt: bool = True,
+    retry_after: datetime | None = None,
 ) -> None:
-    """Give a job back to the queue, to be tried again.
+    """Give a job back to the queue, to be tried again (not before ``retry_after``, if given).
 
-    After a failure the attempt counts towards ``job_max_attempts``; a job handed back by a
-    worker that is shutting down (``count_attempt=False``) has not failed, so it does not.
+    The claim that started this attempt counted it; a job handed back by a worker that is
+    stopping, or cut off from the database, has not failed: that claim is taken back. A job
+    released after a failure keeps the attempt and waits ``retry_after``.
     """
     values: dict[str, Any] = {"state": "queued", "locked_by": None, "heartbeat_at": None}
     if error is not None:
         values["error"] = error
-    if not count_attempt:
-        values["attempts"] = Job.attempts - 1
+    if retry_after is not None:
+        values["run_after"] = retry_after
     await session.execute(update(Job).where(*_held_by(job, worker)).values(**values))
+
+
+async def hand_back(session: AsyncSession, job: Job, *, worker: str, took_over: bool) -> None:
+    """Return a job that did not fail (the worker stops, or lost the database): no attempt spent.
+
+    Only the claim of a queued job counts an attempt, so only then is it taken back; a job
+    this worker took over (``took_over``) spent none.
+    """
+    await session.execute(
+        update(Job)
+        .where(*_held_by(job, worker))
+        .values(
+            state="queued",
+            locked_by=None,
+            heartbeat_at=None,
+            attempts=Job.attempts - (0 if took_over else 1),
+        )
+    )
 
 
 async def cancel(
@@ -164,7 +239,12 @@ async def cancel(
         update(Job)
         .where(Job.account_id == account_id, Job.bot_id == bot_id, Job.id == job_id)
         .where(Job.state.in_(ACTIVE_STATES), Job.kind.in_(kinds))
-        .values(state="cancelled", finished_at=utcnow(), locked_by=None)
+        .values(
+            state="cancelled",
+            finished_at=utcnow(),
+            locked_by=None,
+            payload=_without_input(session),
+        )
     )
 
 
@@ -184,9 +264,15 @@ async def cancel_for_list(
             Job.kind.in_(kinds),
             Job.state.in_(ACTIVE_STATES),
         )
-        .values(state="cancelled", finished_at=utcnow(), locked_by=None, error=error)
+        .values(
+            state="cancelled",
+            finished_at=utcnow(),
+            locked_by=None,
+            error=error,
+            payload=_without_input(session),
+        )
         .returning(Job)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False, populate_existing=True)
     )
     return (await session.scalars(statement)).all()
 
@@ -194,10 +280,11 @@ async def cancel_for_list(
 async def cancel_waiting(
     session: AsyncSession, *, account_id: str, list_id: str, kind: str, error: str
 ) -> bool:
-    """Cancel the list's job of ``kind`` that is queued and not yet due; False if there is none.
+    """Cancel the list's job of ``kind`` that waits for its first start; False if there is none.
 
-    Conditional on the job still waiting, so it is exclusive with the claim: a job cannot be
-    both cancelled here and started by a worker.
+    Conditional on the job still waiting (queued, not yet due, never started), so it is
+    exclusive with the claim: a job cannot be both cancelled here and started by a worker, and
+    one that started (then waits for another try) is not cancelled here.
     """
     result = await session.execute(
         update(Job)
@@ -207,8 +294,11 @@ async def cancel_waiting(
             Job.kind == kind,
             Job.state == "queued",
             Job.run_after > utcnow(),
+            Job.started_at.is_(None),
         )
-        .values(state="cancelled", finished_at=utcnow(), error=error)
+        .values(
+            state="cancelled", finished_at=utcnow(), error=error, payload=_without_input(session)
+        )
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
@@ -233,6 +323,12 @@ async def errors(
         .limit(limit)
     )
     return (await session.scalars(query)).all()
+
+
+async def active_payloads(session: AsyncSession, kind: str) -> list[dict[str, Any]]:
+    """The payloads of every queued or running job of ``kind`` (what they still need)."""
+    query = select(Job.payload).where(Job.state.in_(ACTIVE_STATES), Job.kind == kind)
+    return list((await session.scalars(query)).all())
 
 
 async def lists_with_active_jobs(

@@ -46,6 +46,7 @@ async def enqueue(
         invalid=0,
         progress_cursor=0,
         attempts=0,
+        takeovers=0,
         created_by=caller.actor,
         created_at=now,
         run_after=run_after or now,
@@ -66,7 +67,10 @@ async def get(session: AsyncSession, caller: Caller, job_id: str) -> Job:
 async def cancel(
     session: AsyncSession, caller: Caller, job_id: str, *, kinds: Sequence[str]
 ) -> Job:
-    """Cancel a queued or running job of one of ``kinds``; a finished one is left as it is."""
+    """Cancel a queued or running job of one of ``kinds``; a finished one is left as it is.
+
+    What the job already did stays (an import's stored batches); its input data goes.
+    """
     await repository.cancel(
         session,
         account_id=caller.account_id,

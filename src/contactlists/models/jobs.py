@@ -14,6 +14,10 @@ from contactlists.models.base import Base, UtcDateTime
 # the table and the queue know only these states.
 ACTIVE_STATES = ("queued", "running")
 FINAL_STATES = ("completed", "failed", "cancelled")
+# The part of a job's payload that is its input data (the items of an addContacts call): kept
+# only while the job may still run, removed by the statement that ends it (completed, failed or
+# cancelled). The rest of a payload is a small description (an upload's file id, its mapping).
+PAYLOAD_INPUT = "items"
 
 
 class Job(Base):
@@ -33,7 +37,11 @@ class Job(Base):
     invalid: Mapped[int] = mapped_column(BigInteger)
     # Where a resumed job starts: items consumed (addContacts) or the last file line consumed.
     progress_cursor: Mapped[int] = mapped_column(BigInteger)
+    # Claims of a queued job: each failed attempt counts towards ``job_max_attempts``.
     attempts: Mapped[int] = mapped_column(Integer)
+    # Claims of a running job whose worker went silent (killed, cut off): a crash is not the
+    # job's failure, so these are counted apart and spend no attempt.
+    takeovers: Mapped[int] = mapped_column(Integer)
     locked_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
     heartbeat_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     error: Mapped[str | None] = mapped_column(String(1000), nullable=True)

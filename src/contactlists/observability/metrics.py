@@ -78,6 +78,13 @@ class Metrics:
             buckets=JOB_BUCKETS,
             registry=registry,
         )
+        self.job_retries = Counter(
+            "contactlists_job_retries",
+            "Jobs tried again by a worker of this process, by kind and cause: error (a failed "
+            "attempt, retried after a pause) or takeover (its worker went silent).",
+            ("kind", "cause"),
+            registry=registry,
+        )
         self.contacts_imported = Counter(
             "contactlists_contacts_imported",
             "Contacts stored by import jobs (addContacts and uploads), counted per committed "
@@ -122,6 +129,9 @@ class Metrics:
         self.jobs_finished.labels(kind, state).inc()
         if seconds is not None:
             self.job_duration.labels(kind, state).observe(max(seconds, 0.0))
+
+    def job_retried(self, kind: str, cause: str) -> None:
+        self.job_retries.labels(kind, cause).inc()
 
     def contacts_stored(self, kind: str, count: int) -> None:
         if count:

@@ -9,7 +9,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contactlists.lists import repository as lists_repository
-from contactlists.models import CampaignList, ContactList, Job, utcnow
+from contactlists.models import CampaignList, ContactList, Job, JobError, utcnow
 
 
 async def get_in_trash(
@@ -112,3 +112,36 @@ async def jobs_of_kind(
             )
         )
     ).all()
+
+
+async def other_job_ids(
+    session: AsyncSession, *, account_id: str, list_id: str, purge_id: str
+) -> list[str]:
+    """The ids of every job of the list but its purge ``purge_id``, whatever their state."""
+    query = select(Job.id).where(
+        Job.account_id == account_id, Job.list_id == list_id, Job.id != purge_id
+    )
+    return list((await session.scalars(query)).all())
+
+
+async def delete_job_errors(
+    session: AsyncSession, *, account_id: str, job_id: str, limit: int | None
+) -> int:
+    """Delete the job's first ``limit`` row errors (all with None); how many went."""
+    of_job = (JobError.account_id == account_id, JobError.job_id == job_id)
+    statement = delete(JobError).where(*of_job)
+    if limit is not None:
+        first = select(JobError.row).where(*of_job).order_by(JobError.row).limit(limit)
+        statement = statement.where(JobError.row.in_(first.scalar_subquery()))
+    result = await session.execute(statement.execution_options(synchronize_session=False))
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def delete_jobs(session: AsyncSession, *, account_id: str, job_ids: Sequence[str]) -> None:
+    """Remove these jobs for good (their list is being purged): they then answer 404."""
+    if job_ids:
+        await session.execute(
+            delete(Job)
+            .where(Job.account_id == account_id, Job.id.in_(job_ids))
+            .execution_options(synchronize_session=False)
+        )
