@@ -119,6 +119,10 @@ async def upload_contacts(
         mapping = service.parse_mapping(raw_mapping)
         file_id, path = await files.store_upload(upload, files.upload_directory(settings), limit)
         try:
+            # A missing list is answered before a word about the file; the lookup's
+            # connection is given back while the file is read through.
+            await lists.get(session, caller, list_id)
+            await session.commit()
             columns = await service.inspect_upload(path, mapping, settings)
             target = await lists.get(session, caller, list_id)
             job = await service.queue_upload(
