@@ -208,7 +208,12 @@ async def test_workers_in_several_processes_run_every_job_exactly_once(
     app = own.app
     tenant = await own.tenants.create()
     env = service_settings(
-        tmp_path, job_stale_seconds=5, import_batch_rows=1_000, normalise_processes=1
+        tmp_path,
+        job_stale_seconds=5,
+        import_batch_rows=1_000,
+        normalise_processes=1,
+        # Every duplicate's row error is kept, so that each is seen to be reported once.
+        max_stored_row_errors=OVERLAP,
     )
     for _ in range(2):
         started.worker(own.url, env, count=2)
