@@ -61,7 +61,8 @@ async def add(
         caller,
         kind=ADD_CONTACTS,
         list_id=target.id,
-        payload={"items": body.data},
+        payload={},
+        input_data=body.data,
         total=len(body.data),
     )
 

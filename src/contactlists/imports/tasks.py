@@ -43,15 +43,16 @@ MAX_ERROR_LENGTH = 1000  # job.error
 TRIM_SECONDS = 2.0
 
 
-def _item_rows(payload: dict[str, Any], cursor: int, _settings: Settings) -> Rows:
+def _item_rows(job: Job, cursor: int, _settings: Settings) -> Rows:
     """addContacts items after the cursor, numbered from 1 as in the request."""
-    items: list[dict[str, Any]] = payload["items"]
+    items: list[dict[str, Any]] = job.input_data or []
     for index in range(cursor, len(items)):
         yield index + 1, items[index]
 
 
-def _file_rows(payload: dict[str, Any], cursor: int, settings: Settings) -> Rows:
+def _file_rows(job: Job, cursor: int, settings: Settings) -> Rows:
     """Uploaded records after the cursor (a line number), numbered by their line in the file."""
+    payload = job.payload
     mapping = csv_files.ColumnMapping(
         by_field=dict(payload["mapping"]["by_field"]), custom=tuple(payload["mapping"]["custom"])
     )
@@ -87,7 +88,7 @@ async def import_contacts(context: JobContext) -> None:
         await _finish(context, "cancelled", error=LIST_DELETED)
         return
     size = context.settings.import_batch_rows
-    rows = ROW_SOURCES[job.kind](job.payload, job.progress_cursor, context.settings)
+    rows = ROW_SOURCES[job.kind](job, job.progress_cursor, context.settings)
 
     async def prepare() -> tuple[list[Row], list[Any]] | None:
         # Reading (and, for uploads, decompressing and decoding) blocks: done in a thread.

@@ -1,6 +1,6 @@
 """All SQL for jobs: enqueue, the atomic claim, conditional progress, finish and cancel.
 
-Every statement that ends a job (finish, the cancels) drops its input data (``PAYLOAD_INPUT``,
+Every statement that ends a job (finish, the cancels) drops its input data (``input_data``,
 the items of an addContacts call) in that same statement: an ended job holds no contact.
 
 Every change a worker makes to its job is conditional on still owning it (``locked_by``)
@@ -16,23 +16,18 @@ from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
-    JSON,
     ColumnElement,
-    String,
     and_,
-    cast,
     func,
     insert,
-    literal,
     or_,
     select,
     update,
 )
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contactlists.models.base import utcnow
-from contactlists.models.jobs import ACTIVE_STATES, PAYLOAD_INPUT, Job, JobError
+from contactlists.models.jobs import ACTIVE_STATES, Job, JobError
 
 
 def _held_by(job: Job, worker: str) -> list[ColumnElement[bool]]:
@@ -125,16 +120,6 @@ async def _claim(
     return (row[0], row[1]) if row else None
 
 
-def _without_input(session: AsyncSession) -> ColumnElement[Any]:
-    """The payload without its input data (``PAYLOAD_INPUT``), for the statement ending a job."""
-    if session.get_bind().dialect.name == "postgresql":
-        as_jsonb = cast(Job.payload, JSONB).op("-", return_type=JSONB)(
-            literal(PAYLOAD_INPUT, String())
-        )
-        return cast(as_jsonb, JSON)
-    return func.json_remove(Job.payload, f"$.{PAYLOAD_INPUT}", type_=JSON)
-
-
 async def advance(
     session: AsyncSession,
     job: Job,
@@ -176,7 +161,7 @@ async def finish(
         "state": state,
         "finished_at": utcnow(),
         "error": error,
-        "payload": _without_input(session),
+        "input_data": None,
     }
     if total is not None:
         values["total"] = total
@@ -243,7 +228,7 @@ async def cancel(
             state="cancelled",
             finished_at=utcnow(),
             locked_by=None,
-            payload=_without_input(session),
+            input_data=None,
         )
     )
 
@@ -269,7 +254,7 @@ async def cancel_for_list(
             finished_at=utcnow(),
             locked_by=None,
             error=error,
-            payload=_without_input(session),
+            input_data=None,
         )
         .returning(Job)
         .execution_options(synchronize_session=False, populate_existing=True)
@@ -296,9 +281,7 @@ async def cancel_waiting(
             Job.run_after > utcnow(),
             Job.started_at.is_(None),
         )
-        .values(
-            state="cancelled", finished_at=utcnow(), error=error, payload=_without_input(session)
-        )
+        .values(state="cancelled", finished_at=utcnow(), error=error, input_data=None)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
 

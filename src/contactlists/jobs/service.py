@@ -27,9 +27,14 @@ async def enqueue(
     list_id: str | None,
     payload: dict[str, Any],
     total: int | None,
+    input_data: list[Any] | None = None,
     run_after: datetime | None = None,
 ) -> Job:
-    """Queue a job; it runs as soon as a worker is free, or not before ``run_after``."""
+    """Queue a job; it runs as soon as a worker is free, or not before ``run_after``.
+
+    ``input_data`` is what the job imports when the request carried it; it is dropped when
+    the job ends.
+    """
     now = utcnow()
     job = Job(
         account_id=caller.account_id,
@@ -39,6 +44,7 @@ async def enqueue(
         list_id=list_id,
         state="queued",
         payload=payload,
+        input_data=input_data,
         total=total,
         processed=0,
         inserted=0,
