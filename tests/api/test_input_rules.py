@@ -1,25 +1,39 @@
-"""Input validation of create, update and get-all (CONTRACT §3, §4.1–4.4, §6).
+"""What the input rules accept at their edges, and the checks of bad input a table row cannot make.
 
-Every rejected write is followed by a read showing that nothing was stored or changed.
+The bad requests themselves, each with its 4xx and nothing changed, are the table of
+test_bad_input.py. Here: the values at the limits, stored and read back exactly (CONTRACT §3,
+§4.1–4.4, §6); generated bodies that must never be a 5xx; bodies cut off while they stream;
+X-Request-Id and the 500.
 """
 
 from __future__ import annotations
 
+import base64
 import json
+import logging
 import math
 import re
 import unicodedata
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 import phonenumbers
 import pytest
+from fastapi import FastAPI
 from httpx import AsyncClient, Response
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from contactlists.config import Settings
+from contactlists.imports.router import FORM_OVERHEAD_BYTES
+from tests.support.campaigns import CampaignPaths
+from tests.support.contacts import ADD_CONTACTS, create_list
 from tests.support.envelope import assert_failure, assert_validation_error
 from tests.support.paths import Paths
 from tests.support.tenants import Tenant, TenantFactory, new_bot_id
+from tests.support.uploads import app_with, files_under
 
 pytestmark = pytest.mark.anyio
 
@@ -108,41 +122,7 @@ async def stored(
     return found
 
 
-async def assert_rejected(
-    client: AsyncClient, tenant: Tenant, cases: list[tuple[Any, list[str]]]
-) -> None:
-    """Each create body of ``cases`` is a 400 naming exactly its fields, and nothing is stored."""
-    before = await stored(client, tenant)
-    for index, (body, fields) in enumerate(cases):
-        response = await post_create(client, tenant, family_of(index), body)
-        assert response.status_code == 400, f"{body!r}: {response.text}"
-        assert_validation_error(response, fields)
-    assert await stored(client, tenant) == before
-
-
 # ---------------------------------------------------------------- create: each field
-
-
-async def test_create_rejects_names_outside_the_limits(client: AsyncClient, tenant: Tenant) -> None:
-    bad_names = [
-        "",
-        " ",
-        "      ",
-        "\t \u3000\n",
-        "x" * 49,
-        " " + "x" * 49 + " ",
-        "é" * 49,
-        "a\x00b",
-        "\x00",
-        "bell\x07",
-        "line\nbreak",
-        "del\x7f",
-        "next\x85line",
-    ]
-    wrong_types: list[Any] = [5, 4.5, True, None, [], ["x"], {"name": "x"}]
-    cases = [({"name": name, "description": "d"}, ["name"]) for name in bad_names + wrong_types]
-    cases += [({}, ["name"]), ({"description": "no name"}, ["name"])]
-    await assert_rejected(client, tenant, cases)
 
 
 async def test_create_accepts_48_characters_and_stores_the_trimmed_name(
@@ -170,20 +150,9 @@ async def test_create_accepts_48_characters_and_stores_the_trimmed_name(
     assert len(await stored(client, tenant)) == len(cases)
 
 
-async def test_create_limits_the_description(client: AsyncClient, tenant: Tenant) -> None:
-    await assert_rejected(
-        client,
-        tenant,
-        [
-            ({"name": "n", "description": "x" * 257}, ["description"]),
-            ({"name": "n", "description": "é" * 257}, ["description"]),
-            ({"name": "n", "description": "nul\x00inside"}, ["description"]),
-            ({"name": "n", "description": ["a", "list"]}, ["description"]),
-            ({"name": "n", "description": 12}, ["description"]),
-            ({"name": "n", "description": {"text": "x"}}, ["description"]),
-        ],
-    )
-
+async def test_create_stores_a_description_up_to_256_characters(
+    client: AsyncClient, tenant: Tenant
+) -> None:
     longest = await create(client, tenant, "v1", {"name": "Longest", "description": "é" * 256})
     default = await create(client, tenant, "v2", {"name": "Default"})
 
@@ -191,16 +160,9 @@ async def test_create_limits_the_description(client: AsyncClient, tenant: Tenant
     assert (await fetch(client, tenant, "v1", default["_id"]))["description"] == ""
 
 
-async def test_create_requires_a_strict_boolean_for_allow_duplicates(
+async def test_create_takes_a_strict_boolean_for_allow_duplicates(
     client: AsyncClient, tenant: Tenant
 ) -> None:
-    not_booleans: list[Any] = ["true", "false", 1, 0, None, "yes", [], {}]
-    await assert_rejected(
-        client,
-        tenant,
-        [({"name": "n", "allowDuplicates": value}, ["allowDuplicates"]) for value in not_booleans],
-    )
-
     cases = [(True, "allowDuplicates"), (False, "dontAllowDuplicates")]
     for index, (value, mode) in enumerate(cases):
         body = {"name": f"n {index}", "allowDuplicates": value}
@@ -214,24 +176,7 @@ async def test_create_requires_a_strict_boolean_for_allow_duplicates(
     assert stored_default["apiConfigurations"] == {"dataSyncMode": "dontAllowDuplicates"}
 
 
-async def test_create_accepts_only_the_documented_sources(
-    client: AsyncClient, tenant: Tenant
-) -> None:
-    # localDrive is the source of uploaded lists; a client cannot claim it.
-    bad: list[Any] = [
-        "localDrive",
-        "bogus",
-        "PASSIVEAPI",
-        "passiveapi",
-        "",
-        1,
-        None,
-        ["passiveApi"],
-    ]
-    await assert_rejected(
-        client, tenant, [({"name": "n", "source": value}, ["source"]) for value in bad]
-    )
-
+async def test_create_stores_the_documented_sources(client: AsyncClient, tenant: Tenant) -> None:
     for index, source in enumerate(SOURCES):
         data = await create(client, tenant, family_of(index), {"name": source, "source": source})
         assert data["source"] == source
@@ -241,16 +186,6 @@ async def test_create_accepts_only_the_documented_sources(
 
 
 async def test_create_list_type_extension(client: AsyncClient, tenant: Tenant) -> None:
-    # DNC lists are not made through createContactList.
-    bad: list[Any] = ["dnc", "DNC", "CALL", "voice", "", 1, None, ["call"]]
-    await assert_rejected(
-        client, tenant, [({"name": "n", "listType": value}, ["listType"]) for value in bad]
-    )
-    # The only DNC list is the bot's Default Global DNC, made when DNC lists are first asked for.
-    assert [item["name"] for item in await stored(client, tenant, list_type="dnc")] == [
-        "Default Global DNC"
-    ]
-
     for index, list_type in enumerate(LIST_TYPES):
         data = await create(
             client, tenant, family_of(index), {"name": list_type, "listType": list_type}
@@ -260,15 +195,13 @@ async def test_create_list_type_extension(client: AsyncClient, tenant: Tenant) -
         assert fetched["listType"] == list_type
     default = await create(client, tenant, "v1", {"name": "default"})
     assert default["listType"] == "call"
+    # The only DNC list is the bot's Default Global DNC, made when DNC lists are first asked for.
+    assert [item["name"] for item in await stored(client, tenant, list_type="dnc")] == [
+        "Default Global DNC"
+    ]
 
 
 async def test_create_default_region_extension(client: AsyncClient, tenant: Tenant) -> None:
-    bad: list[Any] = ["XX", "ZZ", "USA", "U", "", "G1", "gb\n", " GB", 44, ["GB"]]
-    await assert_rejected(
-        client,
-        tenant,
-        [({"name": "n", "defaultRegion": value}, ["defaultRegion"]) for value in bad],
-    )
 
     for index, (given_region, expected) in enumerate([("GB", "GB"), ("gb", "GB"), ("De", "DE")]):
         body = {"name": f"n {index}", "defaultRegion": given_region}
@@ -281,105 +214,6 @@ async def test_create_default_region_extension(client: AsyncClient, tenant: Tena
 
 
 # ---------------------------------------------------------------- create: the body as a whole
-
-
-async def test_create_reports_one_entry_per_problem(client: AsyncClient, tenant: Tenant) -> None:
-    everything_wrong = {
-        "name": 5,
-        "description": ["not", "text"],
-        "allowDuplicates": "true",
-        "source": "elsewhere",
-        "listType": "dnc",
-        "defaultRegion": "USA",
-    }
-    await assert_rejected(
-        client,
-        tenant,
-        [
-            (everything_wrong, list(everything_wrong)),
-            (everything_wrong, list(everything_wrong)),
-            (
-                {"description": "x" * 257, "allowDuplicates": 1},
-                ["name", "description", "allowDuplicates"],
-            ),
-            ({"name": "", "source": 1}, ["name", "source"]),
-        ],
-    )
-
-
-async def test_create_reports_an_unknown_region_along_with_other_problems(
-    client: AsyncClient, tenant: Tenant
-) -> None:
-    # "XX" has the right form but names no region: still one entry per problem.
-    await assert_rejected(
-        client,
-        tenant,
-        [
-            ({"name": "", "defaultRegion": "XX"}, ["name", "defaultRegion"]),
-            ({"name": "n", "source": "x", "defaultRegion": "XX"}, ["source", "defaultRegion"]),
-        ],
-    )
-
-
-async def test_create_rejects_bodies_that_are_not_a_json_object(
-    client: AsyncClient, tenant: Tenant
-) -> None:
-    bodies = [
-        b"",
-        b"  \n\t ",
-        b"{",
-        b'{"name": "x",}',
-        b"{'name': 'x'}",
-        b'{"name": "x"} trailing',
-        b"nul",
-        b'[{"name": "x"}]',
-        b"[]",
-        b'"name"',
-        b"5",
-        b"null",
-        b"true",
-        b'{"name": "\xff\xfe"}',
-        b"\xc3\x28",
-        b"[" * 100_000,
-        b'{"a": ' * 100_000,
-        b"1" * 100_000,
-        b'{"name": "x", "description": ' + b"9" * 5_000 + b"}",
-    ]
-    before = await stored(client, tenant)
-    for index, content in enumerate(bodies):
-        response = await post_create(client, tenant, family_of(index), content=content)
-        assert response.status_code == 400, f"{content[:40]!r}: {response.text}"
-        assert_validation_error(response, ["body"])
-    assert await stored(client, tenant) == before
-
-
-async def test_the_kore_sample_typo_name1_means_name_is_required(
-    client: AsyncClient, tenant: Tenant
-) -> None:
-    # Kore.ai's own create sample spells the key `name1`.
-    sample = {
-        "name1": "Renewal Due - August 2025",
-        "description": "This list contains customers with services expiring in July 2025.",
-        "allowDuplicates": True,
-    }
-
-    for family in FAMILIES:
-        response = await post_create(client, tenant, family, sample)
-
-        assert_failure(response, 400, "validation_error")
-        assert response.json() == {
-            "status": "failure",
-            "message": "name is required",
-            "errors": [
-                {
-                    "msg": "name is required",
-                    "code": 400,
-                    "reason": "validation_error",
-                    "field": "name",
-                }
-            ],
-        }
-    assert await stored(client, tenant) == []
 
 
 async def test_create_ignores_unknown_keys_even_when_they_name_response_fields(
@@ -422,24 +256,6 @@ async def test_create_ignores_unknown_keys_even_when_they_name_response_fields(
 # ---------------------------------------------------------------- duplicate names
 
 
-async def test_duplicate_names_are_rejected_case_insensitively(
-    client: AsyncClient, tenant: Tenant
-) -> None:
-    await create(client, tenant, "v1", {"name": "Renewal"})
-    await create(client, tenant, "v2", {"name": "Straße"})
-    before = await stored(client, tenant)
-
-    for index, name in enumerate(
-        ["Renewal", "RENEWAL", "renewal", "  rEnEwAl \t", "STRASSE", "strasse", "Strasse", "STRAẞE"]
-    ):
-        response = await post_create(client, tenant, family_of(index), {"name": name})
-        assert response.status_code == 409, f"{name!r}: {response.text}"
-        assert_failure(response, 409, "duplicate_name")
-
-    assert await stored(client, tenant) == before
-    assert sorted(item["name"] for item in before) == ["Renewal", "Straße"]
-
-
 async def test_the_same_name_is_free_in_another_bot_and_another_account(
     client: AsyncClient, tenants: TenantFactory
 ) -> None:
@@ -458,31 +274,6 @@ async def test_the_same_name_is_free_in_another_bot_and_another_account(
     assert_failure(again, 409, "duplicate_name")
     assert [item["name"] for item in await stored(client, owner, bot=first_bot)] == ["Renewal"]
     assert [item["name"] for item in await stored(client, owner, bot=second_bot)] == ["RENEWAL"]
-
-
-async def test_rename_to_a_taken_name_is_rejected_and_changes_nothing(
-    client: AsyncClient, tenant: Tenant
-) -> None:
-    taken = await create(client, tenant, "v1", {"name": "Renewal"})
-    folded = await create(client, tenant, "v1", {"name": "STRASSE"})
-    other = await create(client, tenant, "v2", {"name": "Other", "description": "kept"})
-    before = [await fetch(client, tenant, "v1", item["_id"]) for item in (taken, folded, other)]
-
-    for index, body in enumerate(
-        [
-            {"name": "Renewal"},
-            {"name": "RENEWAL"},
-            {"name": " renewal "},
-            {"name": "renewal", "description": "changed", "allowDuplicates": True},
-            {"name": "Straße"},
-        ]
-    ):
-        response = await put(client, tenant, family_of(index), other["_id"], body)
-        assert response.status_code == 409, f"{body!r}: {response.text}"
-        assert_failure(response, 409, "duplicate_name")
-
-    after = [await fetch(client, tenant, "v1", item["_id"]) for item in (taken, folded, other)]
-    assert after == before
 
 
 @pytest.mark.parametrize("family", FAMILIES)
@@ -559,69 +350,13 @@ async def test_an_update_changes_only_the_given_field(client: AsyncClient, tenan
     assert final["apiConfigurations"] == {"dataSyncMode": "dontAllowDuplicates"}
 
 
-async def test_an_invalid_update_is_rejected_and_changes_nothing(
-    client: AsyncClient, tenant: Tenant
-) -> None:
-    created = await create(client, tenant, "v1", {"name": "Stable", "description": "kept"})
-    await create(client, tenant, "v2", {"name": "Neighbour"})
-    before = await fetch(client, tenant, "v1", created["_id"])
-    cases: list[tuple[Any, list[str]]] = [
-        ({"name": ""}, ["name"]),
-        ({"name": "   "}, ["name"]),
-        ({"name": "x" * 49}, ["name"]),
-        ({"name": "a\x00b"}, ["name"]),
-        ({"name": "tab\there"}, ["name"]),
-        ({"name": 5}, ["name"]),
-        ({"name": ["Stable"]}, ["name"]),
-        ({"description": "x" * 257}, ["description"]),
-        ({"description": ["x"]}, ["description"]),
-        ({"description": "a\x00b"}, ["description"]),
-        ({"allowDuplicates": "true"}, ["allowDuplicates"]),
-        ({"allowDuplicates": 1}, ["allowDuplicates"]),
-        ({"defaultRegion": "USA"}, ["defaultRegion"]),
-        ({"defaultRegion": "XX"}, ["defaultRegion"]),
-        # A valid field next to an invalid one is not applied either.
-        ({"name": "Changed", "description": "x" * 257}, ["description"]),
-        ({"name": "Changed", "defaultRegion": "XX"}, ["defaultRegion"]),
-        ({"name": "", "allowDuplicates": "no"}, ["name", "allowDuplicates"]),
-    ]
-    for index, (body, fields) in enumerate(cases):
-        response = await put(client, tenant, family_of(index), created["_id"], body)
-        assert response.status_code == 400, f"{body!r}: {response.text}"
-        assert_validation_error(response, fields)
-    for index, content in enumerate([b"{", b"[]", b'"name"', b'{"name": "\xff"}', b"[" * 100_000]):
-        response = await put(client, tenant, family_of(index), created["_id"], content=content)
-        assert response.status_code == 400, f"{content[:40]!r}: {response.text}"
-        assert_validation_error(response, ["body"])
-
-    assert await fetch(client, tenant, "v1", created["_id"]) == before
-
-
 # ---------------------------------------------------------------- get-all query parameters
 
 
-async def test_get_all_rejects_bad_query_parameters(client: AsyncClient, tenant: Tenant) -> None:
+async def test_get_all_accepts_the_limits_of_its_query_parameters(
+    client: AsyncClient, tenant: Tenant
+) -> None:
     await create(client, tenant, "v1", {"name": "One"})
-    cases = [
-        ("type=bogus", ["type"]),
-        ("type=", ["type"]),
-        ("skip=-1", ["skip"]),
-        ("skip=abc", ["skip"]),
-        ("limit=0", ["limit"]),
-        ("limit=-5", ["limit"]),
-        ("limit=1001", ["limit"]),
-        ("limit=abc", ["limit"]),
-        ("limit=1.5", ["limit"]),
-        ("type=bogus&skip=-1&limit=0", ["type", "skip", "limit"]),
-    ]
-    # Every case once by GET and once by POST, each time through the other family.
-    for method, shift in [("GET", 0), ("POST", 1)]:
-        for index, (query, fields) in enumerate(cases):
-            url = f"{Paths(family_of(index + shift), tenant.bot).get_all}?{query}"
-            response = await client.request(method, url, headers=tenant.headers())
-            assert response.status_code == 400, f"{method} {query}: {response.text}"
-            assert_validation_error(response, fields)
-    # The limits themselves are accepted.
     for index, query in enumerate(["limit=1", "limit=1000", "skip=0", "type=sms", "type=dnc"]):
         url = f"{Paths(family_of(index), tenant.bot).get_all}?{query}"
         response = await client.request(("GET", "POST")[index % 2], url, headers=tenant.headers())
@@ -857,32 +592,6 @@ async def test_arbitrary_create_bodies_never_fail_with_a_server_error(
     assert data["defaultRegion"] == (body.get("defaultRegion") or "US").upper()
 
 
-# Offsets past 64 bits used to reach the database, which cannot hold them: a 500.
-HUGE_OFFSETS = [10**12 + 1, 2**63, 10**30]
-
-
-@pytest.mark.parametrize("offset", HUGE_OFFSETS)
-async def test_paging_offsets_beyond_the_limit_are_refused(
-    client: AsyncClient, tenant: Tenant, offset: int
-) -> None:
-    paths = Paths("v1", tenant.bot)
-    created = await client.post(paths.create, json={"name": "paged"}, headers=tenant.headers())
-    list_id = created.json()["data"]["_id"]
-    lists = await client.get(paths.get_all, params={"skip": offset}, headers=tenant.headers())
-    assert_validation_error(lists, ["skip"])
-    contacts = await client.get(
-        f"{paths.list(list_id)}/getAllContacts", params={"skip": offset}, headers=tenant.headers()
-    )
-    assert_validation_error(contacts, ["skip"])
-    for body, field in (({"skip": offset}, "skip"), ({"page": offset, "limit": 1000}, "page")):
-        campaigns = await client.post(
-            f"{paths.prefix}/getAllCampaignDetails",
-            json={"type": "voice", **body},
-            headers=tenant.headers(),
-        )
-        assert_validation_error(campaigns, [field])
-
-
 async def test_the_largest_offset_pages_to_nothing(client: AsyncClient, tenant: Tenant) -> None:
     paths = Paths("v1", tenant.bot)
     lists = await client.get(paths.get_all, params={"skip": 10**12}, headers=tenant.headers())
@@ -894,3 +603,314 @@ async def test_the_largest_offset_pages_to_nothing(client: AsyncClient, tenant: 
     )
     assert campaigns.status_code == 200, campaigns.text
     assert campaigns.json()["data"]["results"] == []
+
+
+# ------------------------------------------------------------ bodies: what is read, what is JSON
+
+
+SMALL = 4096
+
+
+CHUNK = 1024
+
+
+@dataclass
+class EndlessBody:
+    """A request body that never ends; counts what the server took of it."""
+
+    start: bytes
+    sent: int = 0
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        self.sent += len(self.start)
+        yield self.start
+        for _ in range(1_000_000):  # 1 GiB: far more than any limit of these tests
+            self.sent += CHUNK
+            yield b" " * CHUNK
+
+
+async def names(client: AsyncClient, tenant: Tenant) -> list[str]:
+    response = await client.get(Paths("v1", tenant.bot).get_all, headers=tenant.headers())
+    assert response.status_code == 200, response.text
+    return [item["name"] for item in response.json()["data"]]
+
+
+async def test_a_json_body_without_a_length_is_cut_off_at_the_limit(settings: Settings) -> None:
+    async with app_with(settings, max_body_bytes=SMALL) as (app, client):
+        tenant = await TenantFactory(app).create()
+        for method, url in [
+            ("POST", Paths("v1", tenant.bot).create),
+            ("POST", ADD_CONTACTS.format(bot=tenant.bot)),
+            ("POST", CampaignPaths("v2", tenant.bot).get_all),
+        ]:
+            body = EndlessBody(b'{"name": "Endless", "description": "')
+            response = await client.request(
+                method,
+                url,
+                content=body.chunks(),
+                headers={**tenant.headers(), "Content-Type": "application/json"},
+            )
+
+            assert "content-length" not in response.request.headers
+            assert_failure(response, 413, "payload_too_large")
+            # The server stopped reading within a chunk of the limit.
+            assert SMALL < body.sent <= SMALL + CHUNK, (url, body.sent)
+        assert await names(client, tenant) == []
+
+
+async def test_an_upload_without_a_length_is_cut_off_near_the_limit(settings: Settings) -> None:
+    async with app_with(settings, max_upload_bytes=SMALL) as (app, client):
+        tenant = await TenantFactory(app).create()
+        created = await create_list(client, tenant, "Endless upload")
+        boundary = "endless"
+        body = EndlessBody(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.csv"\r\n'
+            "Content-Type: text/csv\r\n\r\nphoneNumber\r\n".encode()
+        )
+
+        response = await client.post(
+            f"{Paths('v2', tenant.bot).list(created['_id'])}/upload",
+            content=body.chunks(),
+            headers={
+                **tenant.headers(),
+                "Content-Type": f"multipart/form-data; boundary={boundary}",
+            },
+        )
+
+        assert_failure(response, 413, "payload_too_large")
+        # The form's framing may take up to FORM_OVERHEAD_BYTES beside a file at the limit.
+        assert body.sent <= SMALL + FORM_OVERHEAD_BYTES + CHUNK, body.sent
+        assert files_under(settings.data_dir) == []
+
+
+SMALL_LIMIT = 2048
+
+
+def body_of_size(size: int, name: str) -> bytes:
+    """A valid create body of exactly ``size`` bytes."""
+    empty = json.dumps({"name": name, "pad": ""}).encode()
+    body = json.dumps({"name": name, "pad": "x" * (size - len(empty))}).encode()
+    assert len(body) == size
+    return body
+
+
+async def test_a_body_of_exactly_the_limit_is_read(settings: Settings) -> None:
+    # One byte more is a 413: the table of test_bad_input.py.
+    async with app_with(settings, max_body_bytes=SMALL_LIMIT) as (app, small_client):
+        tenant = await TenantFactory(app).create()
+        fits = await small_client.post(
+            Paths("v1", tenant.bot).create,
+            content=body_of_size(SMALL_LIMIT, "Fits"),
+            headers={**tenant.headers(), **JSON},
+        )
+        assert fits.status_code == 200, fits.text
+        assert await names(small_client, tenant) == ["Fits"]
+
+
+async def test_json_in_utf8_is_accepted_however_it_is_labelled(
+    client: AsyncClient, tenant: Tenant
+) -> None:
+    labels = [
+        "application/json; charset=utf-8",
+        "application/json; charset=UTF-8",
+        'application/json; charset="utf-8"',
+        "application/json;charset=utf8",
+        "application/json; version=2",
+        "application/problem+json; charset=utf-8",
+    ]
+    for index, content_type in enumerate(labels):
+        response = await client.post(
+            Paths(("v1", "v2")[index % 2], tenant.bot).create,
+            content=f'{{"name": "Étiquette {index}"}}'.encode(),
+            headers={**tenant.headers(), "Content-Type": content_type},
+        )
+        assert response.status_code == 200, f"{content_type}: {response.text}"
+
+
+async def test_a_utf8_bom_is_ignored(client: AsyncClient, tenant: Tenant) -> None:
+    response = await client.post(
+        Paths("v1", tenant.bot).create,
+        content=b"\xef\xbb\xbf" + json.dumps({"name": "Marked"}).encode(),
+        headers={**tenant.headers(), "Content-Type": "application/json"},
+    )
+    assert response.status_code == 200, response.text
+    assert await names(client, tenant) == ["Marked"]
+
+
+async def test_json_media_types_with_parameters_or_suffixes_are_accepted(
+    client: AsyncClient, tenant: Tenant
+) -> None:
+    for index, content_type in enumerate(
+        ["application/json; charset=utf-8", "APPLICATION/JSON", "application/vnd.api+json"]
+    ):
+        response = await client.post(
+            Paths("v1", tenant.bot).create,
+            content=json.dumps({"name": f"Typed {index}"}).encode(),
+            headers={**tenant.headers(), "Content-Type": content_type},
+        )
+        assert response.status_code == 200, f"{content_type}: {response.text}"
+
+
+async def test_an_empty_form_body_is_an_empty_update_not_a_415(
+    client: AsyncClient, tenant: Tenant
+) -> None:
+    """curl's `--data ''` sends an empty body typed as a form; it is judged as empty."""
+    created = await create(client, tenant, "v2", {"name": "Empty form"})
+    before = await fetch(client, tenant, "v1", created["_id"])
+    response = await client.put(
+        Paths("v2", tenant.bot).list(created["_id"]),
+        content=b"",
+        headers={**tenant.headers(), "Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert response.status_code == 200, response.text
+    assert await fetch(client, tenant, "v1", created["_id"]) == before
+
+
+async def test_large_but_finite_numbers_and_equal_keys_in_different_objects_are_json(
+    client: AsyncClient, tenant: Tenant
+) -> None:
+    content = (
+        b'{"name": "Fine", "a": {"k": 1e308}, "b": {"k": -1.5e-320}, "c": 123456789012345678901}'
+    )
+    response = await client.post(
+        Paths("v1", tenant.bot).create,
+        content=content,
+        headers={**tenant.headers(), "Content-Type": "application/json"},
+    )
+    assert response.status_code == 200, response.text
+
+
+def cursor_at(position: str) -> str:
+    return base64.urlsafe_b64encode(f"p{position}".encode()).decode().rstrip("=")
+
+
+async def test_the_largest_cursor_pages_to_nothing(client: AsyncClient, tenant: Tenant) -> None:
+    # Positions past 64 bits are refused: the table of test_bad_input.py.
+    created = await create_list(client, tenant, "Cursor")
+    url = f"{Paths('v1', tenant.bot).list(created['_id'])}/getAllContacts"
+
+    largest = await client.get(
+        url, params={"cursor": cursor_at(str(2**63 - 1))}, headers=tenant.headers()
+    )
+    assert largest.status_code == 200, largest.text
+    assert largest.json()["data"]["results"] == []
+
+
+async def test_campaign_filters_longer_than_their_bound_are_refused_unread(
+    client: AsyncClient, tenant: Tenant
+) -> None:
+    """A filter names each value once, so it needs at most a few; a long one is one error.
+
+    Each value was once one bound parameter (PostgreSQL takes at most 32,767 in a statement),
+    then one validation entry each: a million bad values made a 213 MB answer.
+    """
+    filters = {
+        "status": ["Ready", "Active"] * 20_000,
+        "priority": [2, "2", 3] * 15_000,
+        "dialingMode": ["Progressive"] * 40_000,
+    }
+
+    response = await client.post(
+        CampaignPaths("v1", tenant.bot).get_all,
+        json={"type": "voice", "filters": filters},
+        headers=tenant.headers(),
+    )
+
+    entries = assert_validation_error(
+        response, ["filters.status", "filters.priority", "filters.dialingMode"]
+    )
+    assert all("at most 20" in entry["msg"] for entry in entries)
+    assert len(response.content) < 4096
+
+
+# ---------------------------------------------------------------- X-Request-Id and the 500
+
+
+# What a generated (or safely echoed) request id may look like.
+PLAIN_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+async def test_every_response_carries_a_fresh_request_id(
+    client: AsyncClient, tenant: Tenant
+) -> None:
+    v2 = Paths("v2", tenant.bot)
+    responses = [
+        await client.get("/healthz"),
+        await client.post(v2.create, json={"name": "Listed"}, headers=tenant.headers()),
+        await client.post(v2.create, content=b"{", headers={**tenant.headers(), **JSON}),
+        await client.post(v2.create, json={"name": "x"}),
+        await client.get("/no/such/route"),
+        await client.patch(v2.create, headers=tenant.headers()),
+    ]
+
+    assert [response.status_code for response in responses] == [200, 200, 400, 401, 404, 405]
+    ids = [response.headers.get("x-request-id") for response in responses]
+    assert all(request_id and PLAIN_REQUEST_ID.match(request_id) for request_id in ids), ids
+    assert len(set(ids)) == len(ids)
+
+
+async def test_a_plain_client_request_id_is_echoed(client: AsyncClient, tenant: Tenant) -> None:
+    create_url = Paths("v1", tenant.bot).create
+    cases: list[tuple[str, str, str, dict[str, Any] | None, bool]] = [
+        # (request id, method, url, JSON body, with a token): a 200, 200, 400, 404 and 401
+        ("req-123", "GET", "/healthz", None, False),
+        ("a.b:c_d-E9", "POST", create_url, {"name": "Echo"}, True),
+        ("x" * 128, "POST", create_url, {"name": ""}, True),
+        (str(uuid.uuid4()), "GET", "/no/such/route", None, False),
+        ("no-token", "POST", create_url, {"name": "Anonymous"}, False),
+    ]
+    statuses = []
+    for request_id, method, url, body, with_token in cases:
+        headers = {"X-Request-Id": request_id, **(tenant.headers() if with_token else {})}
+        response = await client.request(method, url, json=body, headers=headers)
+        assert response.headers["x-request-id"] == request_id, (method, url, response.text)
+        statuses.append(response.status_code)
+    assert statuses == [200, 200, 400, 404, 401]
+
+
+async def test_a_hostile_client_request_id_is_replaced(client: AsyncClient) -> None:
+    hostile: list[str | bytes] = [
+        "two words",
+        "tab\there",
+        "line\nbreak",
+        "evil\r\nX-Injected: 1",
+        "x" * 129,
+        "",
+        "<script>",
+        "caf\xe9".encode("latin-1"),
+    ]
+    for value in hostile:
+        response = await client.get("/healthz", headers={"X-Request-Id": value})
+        assert response.status_code == 200
+        echoed = response.headers["x-request-id"]
+        assert echoed != (value.decode("latin-1") if isinstance(value, bytes) else value)
+        assert PLAIN_REQUEST_ID.match(echoed), echoed
+        assert "x-injected" not in response.headers
+        assert len(response.headers.get_list("x-request-id")) == 1
+
+
+async def test_an_unexpected_error_is_a_500_envelope_without_details(
+    app: FastAPI, client: AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def boom() -> None:
+        raise RuntimeError("secret detail: SELECT client_secret FROM app")
+
+    app.add_api_route("/boom", boom)
+
+    with caplog.at_level(logging.ERROR):
+        anonymous = await client.get("/boom")
+        traced = await client.get("/boom", headers={"X-Request-Id": "trace-500"})
+
+    for response in (anonymous, traced):
+        errors = assert_failure(response, 500, "internal_error")
+        assert len(errors) == 1
+        for leak in ("secret", "SELECT", "client_secret", "RuntimeError", "Traceback", "boom"):
+            assert leak not in response.text, leak
+    assert traced.headers["x-request-id"] == "trace-500"
+    # The log has what the response hides, under the request id.
+    logged = {
+        getattr(record, "request_id", None)
+        for record in caplog.records
+        if record.exc_info and isinstance(record.exc_info[1], RuntimeError)
+    }
+    assert {anonymous.headers["x-request-id"], "trace-500"} <= logged
