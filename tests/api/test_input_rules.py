@@ -255,7 +255,7 @@ async def test_create_ignores_unknown_keys_even_when_they_name_response_fields(
         assert (await fetch(client, tenant, "v2", data["_id"]))["columns"] == []
 
 
-# ---------------------------------------------------------------- duplicate names
+# ---------------------------------------------------------------- names taken elsewhere
 
 
 async def test_the_same_name_is_free_in_another_bot_and_another_account(
@@ -918,7 +918,7 @@ async def test_an_unexpected_error_is_a_500_envelope_without_details(
     assert {anonymous.headers["x-request-id"], "trace-500"} <= logged
 
 
-# ---------------------------------------------------------------- injection and traversal payloads
+# ---------------------------------------------------------------- injection payloads
 #
 # Each payload goes into every string field of list create and update, addContacts (list name,
 # every contact field, custom field names and values), campaign create (name, description, list
@@ -1084,7 +1084,7 @@ async def _victim(client: AsyncClient, tenants: TenantFactory, run_jobs: RunJobs
     return victim
 
 
-# ---------------------------------------------------------------- the fields
+# ---------------------------------------------------------------- injection: the fields
 
 
 async def _list_fields(
@@ -1305,7 +1305,7 @@ async def _path_parameters(client: AsyncClient, tenant: Tenant, family: str, out
                     out.problems.append(f"{family} {method} {url[-60:]!r} found something: 200")
 
 
-# ---------------------------------------------------------------- the test
+# ---------------------------------------------------------------- injection: the test
 
 
 async def test_injection_and_traversal_payloads_are_data_or_4xx_never_5xx(
