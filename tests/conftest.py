@@ -19,13 +19,12 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
-from sqlalchemy import update
 
 from contactlists.app import create_app
 from contactlists.config import Settings
 from contactlists.db import migrate
-from contactlists.models.jobs import ACTIVE_STATES, Job
 from tests.support import databases
+from tests.support.jobs import cancel_leftover_jobs
 from tests.support.tenants import Tenant, TenantFactory
 
 # Fixtures of real processes: `own`, `started` (background work), `live` (SDK and CLI), `cli`.
@@ -88,19 +87,7 @@ async def app(settings: Settings) -> AsyncIterator[FastAPI]:
     application = create_app(settings)
     async with application.router.lifespan_context(application):
         yield application
-        await _cancel_leftover_jobs(application)
-
-
-async def _cancel_leftover_jobs(application: FastAPI) -> None:
-    """End the jobs a test queued and never ran.
-
-    The tests of one process share its databases, in no fixed order (pytest-xdist shares them
-    out): a job left queued would be run, and counted, by another test's ``run_jobs``.
-    """
-    async with application.state.sessionmaker() as session, session.begin():
-        await session.execute(
-            update(Job).where(Job.state.in_(ACTIVE_STATES)).values(state="cancelled")
-        )
+        await cancel_leftover_jobs(application.state.sessionmaker)
 
 
 @pytest.fixture
