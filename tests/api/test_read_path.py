@@ -52,7 +52,7 @@ async def test_list_details_take_two_statements_whatever_the_list_shows(
 
     assert response.status_code == 200, response.text
     data = response.json()["data"]
-    assert data["status"] == "Processing"  # the queued addContacts job
+    assert data["status"] == "Validating"  # the queued addContacts job
     shown = [campaign["id"] for campaign in data["campaignInUse"]]
     assert shown == [first["_id"], second["_id"]]
     assert len(seen) == 2, seen

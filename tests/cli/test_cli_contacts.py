@@ -84,6 +84,18 @@ def test_import_with_mapping_waits_and_reports_the_counts(cli: Cli, tmp_path: Pa
     ]
 
 
+def test_an_import_says_how_many_numbers_it_stored_unverified(cli: Cli, tmp_path: Path) -> None:
+    list_id = new_list(cli, "Unverified")
+    rows = [["phoneNumber"], ["9122333445566"], ["+14155550101"]]
+    file = write(tmp_path / "kore.csv", csv_text(rows))
+
+    result = cli.ok("contacts", "import", list_id, str(file), "--wait")
+
+    shown = dict(line.split(None, 1) for line in result.stdout.strip().splitlines())
+    assert (shown["inserted"].strip(), shown["unverified"].strip()) == ("2", "1")
+    assert "1 number stored unverified (plausible, but not known to be valid)" in result.stderr
+
+
 def test_import_of_a_gzip_file_with_a_json_mapping(cli: Cli, tmp_path: Path) -> None:
     list_id = new_list(cli)
     file = tmp_path / "small.csv.gz"
@@ -301,7 +313,7 @@ def test_a_100k_row_import_shows_progress_and_ends_with_the_counts(
     )
     try:
         wait_for(
-            lambda: cli.json("lists", "show", big_list)["status"] == "Processing",
+            lambda: cli.json("lists", "show", big_list)["status"] == "Validating",
             "the big import to be queued",
             importing,
         )

@@ -100,6 +100,21 @@ EXPECTED_UPLOAD = [
 ]
 
 
+def test_add_stores_kore_ais_sample_number_unverified(live: LiveService) -> None:
+    """Kore.ai's documented sample number is no valid number, but a plausible one."""
+    tenant = live.tenant()
+    with tenant.client() as api:
+        created = api.lists.create("Renewal Due - July 2025")
+        job = finished(
+            api,
+            api.contacts.add("Renewal Due - July 2025", [{"phoneNumber": "9122333445566"}]),
+        )
+        (contact,) = api.contacts.page(created.id).results
+
+    assert (job.inserted, job.invalid, job.unverified) == (1, 0, 1)
+    assert (contact.phoneNumber, contact.phoneVerified) == ("+9122333445566", False)
+
+
 @pytest.mark.parametrize("compress", [False, True], ids=["csv", "gzip"])
 @pytest.mark.parametrize("source", ["path", "str path", "bytes", "open file", "BytesIO"])
 def test_upload_from_any_source_with_a_mapping(

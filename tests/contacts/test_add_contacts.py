@@ -116,9 +116,9 @@ async def test_the_list_is_processing_while_its_job_is_queued(
     target = await create_list(client, tenant, unique_name)
     await add_contacts(client, tenant, unique_name, [{"phoneNumber": "+12125550100"}])
 
-    assert (await get_list(client, tenant, target["_id"]))["status"] == "Processing"
+    assert (await get_list(client, tenant, target["_id"]))["status"] == "Validating"
     listed = await client.get(Paths("v1", tenant.bot).get_all, headers=tenant.headers())
-    assert [item["status"] for item in listed.json()["data"]] == ["Processing"]
+    assert [item["status"] for item in listed.json()["data"]] == ["Validating"]
 
     await run_jobs()
     assert (await get_list(client, tenant, target["_id"]))["status"] == "Ready"

@@ -21,7 +21,7 @@ RunJobs = Callable[[], Awaitable[int]]
 FAMILIES = ["v1", "v2"]
 CONTACT_KEYS = [
     "_id", "phoneNumber", "firstName", "lastName", "timeZone", "uniqueId", "contactPriority",
-    "fields", "createdAt", "updatedAt",
+    "fields", "createdAt", "updatedAt", "phoneVerified",
 ]  # fmt: skip
 
 ITEMS: list[dict[str, Any]] = [

@@ -76,10 +76,15 @@ def reference(text: str, region: str | None) -> tuple[str, str | None] | None:
 
 
 def ours(text: str, region: str) -> tuple[str, str | None] | None:
+    """Our reading when it is verified (libphonenumber's validity is the reference), else None."""
     try:
-        return read_number(text, region)
+        reading = read_number(text, region)
     except PhoneError:
         return None
+    return (reading.e164, reading.time_zone) if reading.verified else None
+
+
+SEPARATORS = re.compile(r"[\s.\-/]")
 
 
 # ---------------------------------------------------------------- to_e164
@@ -139,9 +144,13 @@ def test_to_e164_normalises_numbers(raw: str, region: str, expected: str) -> Non
         ("abc-def-ghij", "US"),
         ("+", "US"),
         ("555 1234", "US"),  # a local number without its area code
-        ("+15551234567", "US"),  # 555 is not an area code
         ("+1 212 555 12345", "US"),  # one digit too many
         ("+999 1234567", "US"),  # no such country code
+        ("+1 000", "US"),  # a country code, but too short for its numbers
+        ("+800 1234 567", "US"),  # a non-geographic code: its numbers all follow their pattern
+        ("555 555 5555", "US"),  # a possible US number, not valid, and no "+" to read it otherwise
+        ("(212) 555-12345", "US"),  # too long for the region, but parentheses mark it national
+        ("4930123456", "US"),  # +49 30 123456 without "+", but ten digits are a US length
         ("+989601", "US"),  # valid to libphonenumber, but shorter than E.164's 7 digits
         ("2125551234", "ZZ"),  # national, and no region to read it in
         ("2125551234", "XX"),
@@ -185,7 +194,7 @@ def test_errors_name_the_problem() -> None:
     assert message("1" * 251) == "The phone number is too long."
     assert message("+999 1234567") == "The phone number does not start with a known country code."
     assert "'ZZ'" in message("2125551234", "ZZ")
-    assert message("+15551234567") == "The phone number is not a valid number for country code +1."
+    assert message("555 555 5555") == "The phone number is not a valid number for country code +1."
 
 
 def test_a_repeated_failure_raises_a_fresh_error() -> None:
@@ -193,7 +202,7 @@ def test_a_repeated_failure_raises_a_fresh_error() -> None:
     errors = []
     for _ in range(3):
         with pytest.raises(PhoneError) as caught:
-            to_e164("+15551234567", "US")
+            to_e164("555 555 5555", "US")
         errors.append(caught.value)
 
     assert len({id(error) for error in errors}) == 3
@@ -201,8 +210,37 @@ def test_a_repeated_failure_raises_a_fresh_error() -> None:
 
 
 def test_read_number_gives_the_number_and_its_zone() -> None:
-    assert read_number("(212) 555-1234", "US") == ("+12125551234", "America/New_York")
-    assert read_number("800 555 1234", "US") == ("+18005551234", None)
+    assert read_number("(212) 555-1234", "US") == ("+12125551234", "America/New_York", True)
+    assert read_number("800 555 1234", "US") == ("+18005551234", None, True)
+
+
+@pytest.mark.parametrize(
+    ("raw", "region", "expected"),
+    [
+        # The country code written without "+", where the digits are no national number.
+        ("919876543210", "US", ("+919876543210", "Asia/Calcutta", True)),
+        ("91 98765 43210", "GB", ("+919876543210", "Asia/Calcutta", True)),
+        ("442079460000", "US", ("+442079460000", "Europe/London", True)),
+        # Kore.ai's own sample: India's code, a length India's numbers have, no known pattern.
+        ("9122333445566", "US", ("+9122333445566", "Asia/Calcutta", False)),
+        ("+9122333445566", "GB", ("+9122333445566", "Asia/Calcutta", False)),
+        # Plausible with "+": stored unverified; a country of several zones gives none.
+        ("+1 555 555 5555", "US", ("+15555555555", None, False)),
+        ("+44 20 7946 000", "US", ("+44207946000", None, False)),  # GB, Jersey, Guernsey…
+    ],
+)
+def test_numbers_read_as_international_and_unverified(
+    raw: str, region: str, expected: tuple[str, str | None, bool]
+) -> None:
+    assert read_number(raw, region) == expected
+
+
+def test_a_valid_national_reading_wins_over_the_international_one() -> None:
+    # Ten digits: a valid US number, though "+44 20 7946 0000" is valid too without the "44".
+    assert read_number("2079460000", "US").e164 == "+12079460000"
+    # A possible but invalid national number is refused rather than read as another country's.
+    with pytest.raises(PhoneError):
+        read_number("555 555 5555", "US")
 
 
 # ---------------------------------------------------------------- time zones
@@ -303,7 +341,15 @@ def test_formatted_input_reads_as_libphonenumber_reads_it(
     number = phonenumbers.parse(e164)
     text = phonenumbers.format_number(number, style)
     for region in (phonenumbers.region_code_for_number(number) or "US", other_region):
-        assert ours(text, region) == reference(text, region)
+        expected = reference(text, region)
+        if expected is not None:
+            assert ours(text, region) == expected
+        else:
+            # Not a number of the region as written: read, if at all, as an international
+            # number written without its "+".
+            digits = SEPARATORS.sub("", text)
+            without_plus = reference("+" + digits, None) if digits.isdigit() else None
+            assert ours(text, region) in (None, without_plus)
 
 
 @settings(deadline=None)
@@ -329,6 +375,22 @@ def test_to_e164_gives_e164_or_a_phone_error(text: str) -> None:
         code = "ok"
         assert E164.fullmatch(result)
     assert code in {"ok", "invalid_phone_number"}
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=near_examples())
+def test_an_unverified_reading_is_plausible_and_never_valid(text: str) -> None:
+    try:
+        reading = read_number(text, "US")
+    except PhoneError:
+        return
+    number = phonenumbers.parse(reading.e164)
+    assert E164.fullmatch(reading.e164)
+    assert reading.verified == phonenumbers.is_valid_number(number)
+    assert phonenumbers.is_possible_number(number)
+    country = phonenumbers.region_code_for_country_code(number.country_code)
+    assert country not in ("ZZ", "001")
+    assert reading.time_zone is None or is_time_zone(reading.time_zone)
 
 
 @settings(deadline=None)

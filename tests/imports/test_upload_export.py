@@ -98,7 +98,7 @@ async def test_upload_maps_headers_by_name_and_reports_the_job(
         "queued",
         target["_id"],
     )
-    assert (await get_list(client, tenant, target["_id"]))["status"] == "Processing"
+    assert (await get_list(client, tenant, target["_id"]))["status"] == "Validating"
     # Kept as sent, under data_dir, until the job is over.
     [stored] = files_under(settings.data_dir)
     assert stored.read_bytes() == content

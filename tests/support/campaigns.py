@@ -19,6 +19,8 @@ TRIGGER_PATHS = {
     "v2": V2_PREFIX + "/{id}",
     "v2 trigger": V2_PREFIX + "/trigger/{id}",
     "api v2 trigger": "/api/v2/public/{bot}/campaign/trigger/{id}",
+    # Kore.ai prints its v2 SMS stop path with two slashes; a client copying it must work.
+    "v2 trigger as printed": V2_PREFIX + "//trigger/{id}",
 }
 
 # Kore.ai's get sample order, then ours; keys a campaign lacks are left out.

@@ -135,11 +135,14 @@ async def trigger_campaign(
     return _json(render.triggered(moved, trigger))
 
 
-# POST {prefix}/{id} is the trigger; Kore.ai also prints …/trigger/{id}. The id convertor
-# matches only cd-… ids, so neither shadows getAllCampaignDetails or the status route.
-for _path, _form in (
-    ("/{campaign_id:campaign_id}", "by_id"),
-    ("/trigger/{campaign_id:campaign_id}", "trigger_path"),
+# POST {prefix}/{id} is the trigger; Kore.ai also prints …/trigger/{id}, and …//trigger/{id}
+# (its v2 SMS stop sample, two slashes as printed: a client copying it must work; the document
+# lists it once, without the typo). The id convertor matches only cd-… ids, so none of them
+# shadows getAllCampaignDetails or the status route.
+for _path, _form, _documented in (
+    ("/{campaign_id:campaign_id}", "by_id", True),
+    ("/trigger/{campaign_id:campaign_id}", "trigger_path", True),
+    ("//trigger/{campaign_id:campaign_id}", "trigger_path_as_printed", False),
 ):
     for _router in (router, trigger_router):
         _router.add_api_route(
@@ -150,6 +153,7 @@ for _path, _form in (
             summary="Trigger Campaign",
             response_model=None,
             responses={200: {"model": TriggerResult}},
+            include_in_schema=_documented,
         )
 
 

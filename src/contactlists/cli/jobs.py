@@ -44,6 +44,7 @@ def job_details(job: Job) -> Table:
         ("inserted", job.inserted),
         ("duplicates", job.duplicates),
         ("invalid", job.invalid),
+        ("unverified", job.unverified),
         ("created", timestamp(job.createdAt)),
         ("started", timestamp(job.startedAt) if job.startedAt else None),
         ("finished", timestamp(job.finishedAt) if job.finishedAt else None),
@@ -90,6 +91,11 @@ def report(cli: Session, job: Job) -> None:
         cli.out.note(
             f"{', '.join(c for c in counts if c)}; "
             f"see each row with: contactlists jobs errors {job.id}"
+        )
+    if job.unverified:
+        cli.out.note(
+            f"{job.unverified:,} number{'s' if job.unverified != 1 else ''} stored unverified "
+            "(plausible, but not known to be valid)"
         )
     if job.state in ("failed", "cancelled"):
         reason = f": {job.error}" if job.error else ""

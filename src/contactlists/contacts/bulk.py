@@ -72,6 +72,7 @@ class BatchOutcome:
     inserted: int = 0
     duplicates: int = 0
     invalid: int = 0
+    unverified: int = 0  # of those inserted
     errors: list[RowError] = field(default_factory=list)
 
 
@@ -109,6 +110,7 @@ async def store_batch(
             "position": target.last_position + index,
             "id": ids[index - 1],
             "phone": contact.phone,
+            "phone_verified": contact.phone_verified,
             "first_name": contact.first_name,
             "last_name": contact.last_name,
             "time_zone": contact.time_zone,
@@ -130,6 +132,7 @@ async def store_batch(
         columns=merge_columns(target.columns, keep),
     )
     outcome.inserted = len(rows)
+    outcome.unverified = sum(not contact.phone_verified for contact in keep)
     return outcome
 
 

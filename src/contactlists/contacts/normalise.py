@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from contactlists.contacts.phones import PhoneError, is_time_zone, read_number
+from contactlists.contacts.phones import PhoneError, Reading, is_time_zone, read_number
 
 __all__ = [
     "KNOWN_FIELDS",
@@ -50,6 +50,7 @@ class Contact:
 
     row: int  # 1-based position given by the caller
     phone: str  # E.164
+    phone_verified: bool  # False: plausible, not known to libphonenumber (see phones)
     first_name: str | None
     last_name: str | None
     time_zone: str | None
@@ -95,7 +96,7 @@ def normalise_item(row: int, item: Mapping[str, object], region: str) -> Contact
     from the number when the number has exactly one zone.
     """
     try:
-        phone, phone_zone = _phone(item.get("phoneNumber"), region)
+        phone = _phone(item.get("phoneNumber"), region)
         time_zone = _time_zone(item.get("timeZone"))
         first_name = _text("firstName", item.get("firstName"))
         last_name = _text("lastName", item.get("lastName"))
@@ -111,10 +112,11 @@ def normalise_item(row: int, item: Mapping[str, object], region: str) -> Contact
             message=problem.message,
         )
     if time_zone is None:
-        time_zone = phone_zone  # time_zone_of(phone), read along with the number
+        time_zone = phone.time_zone  # time_zone_of(phone), read along with the number
     return Contact(
         row=row,
-        phone=phone,
+        phone=phone.e164,
+        phone_verified=phone.verified,
         first_name=first_name,
         last_name=last_name,
         time_zone=time_zone,
@@ -127,8 +129,8 @@ def normalise_item(row: int, item: Mapping[str, object], region: str) -> Contact
 # ---------------------------------------------------------------- fields
 
 
-def _phone(value: object, region: str) -> tuple[str, str | None]:
-    """The number in E.164 and the one time zone it implies, if any."""
+def _phone(value: object, region: str) -> Reading:
+    """The number in E.164, the one time zone it implies (if any), and whether it is verified."""
     field = "phoneNumber"
     if value is None:
         raise _Rejected(field, "required", "", "phoneNumber is required.")

@@ -12,8 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contactlists.models.contacts import Contact
 
 COLUMNS = (
-    "account_id", "list_id", "position", "id", "phone", "first_name", "last_name", "time_zone",
-    "unique_id", "contact_priority", "fields", "created_at", "updated_at",
+    "account_id", "list_id", "position", "id", "phone", "phone_verified", "first_name",
+    "last_name", "time_zone", "unique_id", "contact_priority", "fields", "created_at",
+    "updated_at",
 )  # fmt: skip
 # Bound parameters per statement stay well under both databases' limits.
 LOOKUP_CHUNK = 5_000

@@ -67,6 +67,9 @@ class ContactOut(BaseModel):
     fields: dict[str, str] = Field(default_factory=dict)
     createdAt: Timestamp
     updatedAt: Timestamp
+    # An extension, last: False when the number was stored though it is only plausible (a
+    # country code in use and a possible length), not a number libphonenumber knows as valid.
+    phoneVerified: bool = True
 
 
 class ContactUpdate(BaseModel):

@@ -75,6 +75,7 @@ def contact_out(contact: Contact) -> ContactOut:
     return ContactOut(
         id=contact.id,
         phoneNumber=contact.phone,
+        phoneVerified=contact.phone_verified,
         firstName=contact.first_name,
         lastName=contact.last_name,
         timeZone=contact.time_zone,
@@ -176,6 +177,7 @@ def _merged_item(current: Contact, changes: Mapping[str, object]) -> dict[str, o
 def _stored_values(contact: NormalisedContact) -> dict[str, object]:
     return {
         "phone": contact.phone,
+        "phone_verified": contact.phone_verified,
         "first_name": contact.first_name,
         "last_name": contact.last_name,
         "time_zone": contact.time_zone,

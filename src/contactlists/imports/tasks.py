@@ -198,6 +198,7 @@ async def _store(context: JobContext, results: list[Any], *, cursor: int) -> boo
                 inserted=outcome.inserted,
                 duplicates=outcome.duplicates,
                 invalid=outcome.invalid,
+                unverified=outcome.unverified,
             )
             if not advanced:
                 # Cancelled or taken over meanwhile: leaving the block rolls the batch back.
@@ -211,6 +212,7 @@ async def _store(context: JobContext, results: list[Any], *, cursor: int) -> boo
     job.processed += len(results)
     job.invalid += outcome.invalid
     job.duplicates += outcome.duplicates
+    job.unverified += outcome.unverified
     return True
 
 

@@ -130,6 +130,7 @@ async def advance(
     inserted: int,
     duplicates: int,
     invalid: int,
+    unverified: int = 0,
 ) -> bool:
     """Record one batch's progress, if ``worker`` still owns the running job at its cursor."""
     result = await session.execute(
@@ -141,6 +142,7 @@ async def advance(
             inserted=Job.inserted + inserted,
             duplicates=Job.duplicates + duplicates,
             invalid=Job.invalid + invalid,
+            unverified=Job.unverified + unverified,
             heartbeat_at=utcnow(),
         )
     )

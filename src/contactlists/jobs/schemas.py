@@ -31,6 +31,9 @@ class JobOut(BaseModel):
     inserted: int
     duplicates: int
     invalid: int
+    # An extension: of the contacts inserted, those whose numbers are only plausible (stored,
+    # flagged phoneVerified false). Defaults for jobs answered by older services.
+    unverified: int = 0
     errors: list[RowErrorOut]
     createdAt: Timestamp
     startedAt: Timestamp | None

@@ -36,7 +36,9 @@ class ListView:
 
     @property
     def status(self) -> str:
-        return "Processing" if self.processing else "Ready"
+        # Kore.ai's own values only: a list being imported into shows "Validating", as Kore.ai's
+        # console shows a list whose file is being checked.
+        return "Validating" if self.processing else "Ready"
 
 
 async def views(session: AsyncSession, records: Sequence[ContactList]) -> list[ListView]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, ForeignKeyConstraint, Index, String
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKeyConstraint, Index, String, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from contactlists.models.base import Base, UtcDateTime
@@ -19,6 +19,8 @@ class Contact(Base):
     position: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     id: Mapped[str] = mapped_column(String(48))
     phone: Mapped[str] = mapped_column(String(16))
+    # False for a number stored though libphonenumber does not know it as valid (plausible only).
+    phone_verified: Mapped[bool] = mapped_column(Boolean, server_default=true())
     first_name: Mapped[str | None] = mapped_column(String(300), nullable=True)
     last_name: Mapped[str | None] = mapped_column(String(300), nullable=True)
     time_zone: Mapped[str | None] = mapped_column(String(64), nullable=True)

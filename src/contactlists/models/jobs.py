@@ -37,6 +37,8 @@ class Job(Base):
     inserted: Mapped[int] = mapped_column(BigInteger)
     duplicates: Mapped[int] = mapped_column(BigInteger)
     invalid: Mapped[int] = mapped_column(BigInteger)
+    # Of those inserted, the contacts whose numbers are plausible but not verified.
+    unverified: Mapped[int] = mapped_column(BigInteger, server_default="0")
     # Where a resumed job starts: items consumed (addContacts) or the last file line consumed.
     progress_cursor: Mapped[int] = mapped_column(BigInteger)
     # Claims of a queued job: each failed attempt counts towards ``job_max_attempts``.
