@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from importlib.resources import files
 from typing import Any
 
-import swagger_ui_bundle
 from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
@@ -143,10 +143,12 @@ def _add_operations_routes(app: FastAPI) -> None:
 
 
 def _add_offline_docs(app: FastAPI) -> None:
-    # Swagger UI's assets come from a package, so /docs works without internet access.
+    # Swagger UI's assets come from a package, so /docs works without internet access. It must
+    # be Swagger UI 5 or later: 4.x cannot read the OpenAPI 3.1 document FastAPI writes.
+    # fastapi-offline ships one (its static files are all we use of it).
     app.mount(
         STATIC_DOCS_PATH,
-        StaticFiles(directory=swagger_ui_bundle.swagger_ui_path),
+        StaticFiles(directory=str(files("fastapi_offline") / "static")),
         name="swagger-ui",
     )
 
@@ -157,5 +159,5 @@ def _add_offline_docs(app: FastAPI) -> None:
             title="contactlists — API docs",
             swagger_js_url=f"{STATIC_DOCS_PATH}/swagger-ui-bundle.js",
             swagger_css_url=f"{STATIC_DOCS_PATH}/swagger-ui.css",
-            swagger_favicon_url=f"{STATIC_DOCS_PATH}/favicon-32x32.png",
+            swagger_favicon_url=f"{STATIC_DOCS_PATH}/favicon.png",
         )
