@@ -16,6 +16,8 @@ from sqlalchemy import text
 from contactlists import __version__, openapi
 from contactlists.campaigns import router as campaigns_router
 from contactlists.config import Settings, get_settings
+from contactlists.console import router as console_router
+from contactlists.console.headers import SecurityHeaders
 from contactlists.contacts import router as contacts_router
 from contactlists.db import migrate
 from contactlists.db.engine import create_sessionmaker, engine_for
@@ -89,9 +91,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics = metrics
     install_error_handlers(app)
     app.add_middleware(RequestIdMiddleware)
+    # The console's page headers, and no-store on every answer to a request with a token.
+    app.add_middleware(SecurityHeaders)
     _add_api_routes(app)
     _add_operations_routes(app)
     _add_offline_docs(app)
+    if settings.console:
+        console_router.install(app)
     openapi.install(app)  # every error answer, per operation, in /openapi.json
     # Not in the OpenAPI document: it is for Prometheus, not for API clients.
     app.add_route(METRICS_PATH, metrics_endpoint, methods=["GET"], include_in_schema=False)

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -102,3 +103,156 @@ def console_service(
         yield LiveService(backend=backend, database_url=database_url, process=server)
     finally:
         server.stop()
+
+
+WAIT_SECONDS = 60
+
+
+class ConsolePage:
+    """The console in Chromium, driven the way a person would: by labels, buttons and text."""
+
+    def __init__(self, driver: Any, base_url: str) -> None:
+        self.driver = driver
+        self.base_url = base_url
+
+    def open(self, fragment: str = "") -> None:
+        self.driver.get(f"{self.base_url}/console{fragment}")
+
+    def wait(self, condition: Callable[[Any], Any], message: str = "") -> Any:
+        from selenium.common.exceptions import StaleElementReferenceException
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        # The console re-renders as data arrives: an element found a moment ago may be gone.
+        waiting = WebDriverWait(
+            self.driver, WAIT_SECONDS, ignored_exceptions=(StaleElementReferenceException,)
+        )
+        return waiting.until(condition, message)
+
+    def find(self, css: str) -> Any:
+        from selenium.webdriver.common.by import By
+
+        return self.wait(
+            lambda driver: next(
+                (el for el in driver.find_elements(By.CSS_SELECTOR, css) if el.is_displayed()),
+                None,
+            ),
+            f"no visible {css}",
+        )
+
+    def all(self, css: str) -> list[Any]:
+        from selenium.webdriver.common.by import By
+
+        return list(self.driver.find_elements(By.CSS_SELECTOR, css))
+
+    def button(self, text: str, within: str = "body") -> Any:
+        from selenium.webdriver.common.by import By
+
+        def visible(driver: Any) -> Any:
+            for scope in driver.find_elements(By.CSS_SELECTOR, within):
+                for el in scope.find_elements(By.TAG_NAME, "button"):
+                    if el.is_displayed() and el.text.strip() == text and el.is_enabled():
+                        return el
+            return None
+
+        return self.wait(visible, f"no enabled button {text!r} in {within}")
+
+    def buttons(self, within: str) -> list[str]:
+
+        return self.wait(lambda driver: self._buttons(driver, within))
+
+    def _buttons(self, driver: Any, within: str) -> list[str]:
+        from selenium.webdriver.common.by import By
+
+        return [
+            el.text.strip()
+            for scope in driver.find_elements(By.CSS_SELECTOR, within)
+            for el in scope.find_elements(By.TAG_NAME, "button")
+            if el.is_displayed()
+        ] or None
+
+    def text(self, css: str = "body") -> str:
+        from selenium.webdriver.common.by import By
+
+        return str(
+            self.wait(
+                lambda driver: next(
+                    (
+                        el.text
+                        for el in driver.find_elements(By.CSS_SELECTOR, css)
+                        if el.is_displayed()
+                    ),
+                    None,
+                ),
+                f"no visible {css}",
+            )
+        )
+
+    def attribute(self, css: str, name: str) -> str | None:
+        from selenium.webdriver.common.by import By
+
+        return self.wait(
+            lambda driver: [
+                el.get_attribute(name) for el in driver.find_elements(By.CSS_SELECTOR, css)
+            ]
+        )[0]
+
+    def wait_text(self, css: str, text: str) -> str:
+        from selenium.webdriver.common.by import By
+
+        def has(driver: Any) -> str | None:
+            for el in driver.find_elements(By.CSS_SELECTOR, css):
+                if el.is_displayed() and text in el.text:
+                    return str(el.text)
+            return None
+
+        found: str = self.wait(has, f"{text!r} never appeared in {css}")
+        return found
+
+    def fill(self, label: str, value: str) -> Any:
+        from selenium.webdriver.common.by import By
+
+        def field(driver: Any) -> Any:
+            for el in driver.find_elements(By.TAG_NAME, "label"):
+                if el.is_displayed() and el.text.strip() == label:
+                    return driver.find_element(By.ID, el.get_attribute("for"))
+            return None
+
+        element = self.wait(field, f"no field labelled {label!r}")
+        if element.tag_name == "select":
+            from selenium.webdriver.support.ui import Select
+
+            Select(element).select_by_visible_text(value)
+        elif element.get_attribute("type") == "file":
+            element.send_keys(value)
+        else:
+            element.clear()
+            element.send_keys(value)
+        return element
+
+    def sign_in(self, client_id: str, secret: str, bot: str) -> None:
+        self.find("#signin-form")
+        self.fill("Client id", client_id)
+        self.fill("Client secret", secret)
+        self.fill("Bot id", bot)
+        self.button("Sign in").click()
+
+    def storage(self) -> str:
+        """Everything the page could keep: both storages and its cookies, as one text."""
+        return str(
+            self.driver.execute_script(
+                "return JSON.stringify([Object.entries(sessionStorage),"
+                " Object.entries(localStorage), document.cookie])"
+            )
+        )
+
+
+@pytest.fixture
+def console(chrome: Any, console_service: LiveService) -> Iterator[ConsolePage]:
+    """The console, freshly opened: nothing kept from an earlier test in this browser."""
+    page = ConsolePage(chrome, console_service.base_url)
+    page.open()
+    chrome.execute_script("sessionStorage.clear(); localStorage.clear()")
+    chrome.delete_all_cookies()
+    page.open()
+    yield page
+    chrome.execute_script("sessionStorage.clear()")
