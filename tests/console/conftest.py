@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -246,13 +247,33 @@ class ConsolePage:
         )
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    if report.when == "call":
+        item.stash[FAILED] = report.failed
+    return report
+
+
+FAILED = pytest.StashKey[bool]()
+
+
 @pytest.fixture
-def console(chrome: Any, console_service: LiveService) -> Iterator[ConsolePage]:
-    """The console, freshly opened: nothing kept from an earlier test in this browser."""
+def console(
+    chrome: Any, console_service: LiveService, request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[ConsolePage]:
+    """The console, freshly opened: nothing kept from an earlier test in this browser.
+
+    When the test fails, the page is saved as a PNG and its path printed.
+    """
     page = ConsolePage(chrome, console_service.base_url)
     page.open()
     chrome.execute_script("sessionStorage.clear(); localStorage.clear()")
     chrome.delete_all_cookies()
     page.open()
     yield page
+    if request.node.stash.get(FAILED, False):
+        shot = tmp_path / "failed.png"
+        chrome.save_screenshot(str(shot))
+        sys.stdout.write(f"the page when the test failed: {shot}\n")
     chrome.execute_script("sessionStorage.clear()")

@@ -17,6 +17,7 @@ const TRANSITIONS = {
 const FINISHED = new Set(["completed", "failed", "cancelled"]);
 
 let session = load();
+let visits = 0; // route() visits so far
 const jobsSeen = new Map(); // job id -> {listId, listName, kind}; jobs started from this tab
 
 // ------------------------------------------------------------------ small helpers
@@ -298,17 +299,25 @@ async function route() {
     return;
   }
   const [groups, render] = match;
+  // Each visit renders into a frame of its own, shown only if it is still the latest visit:
+  // a slow page answered after the user moved on must not replace the page they went to.
+  const visit = ++visits;
+  const frame = h("div", { class: "frame" });
   view.setAttribute("aria-busy", "true");
   try {
-    await render(view, ...groups.slice(1));
+    await render(frame, ...groups.slice(1));
   } catch (error) {
     if (!(error instanceof ApiError)) console.error(error);
+    if (visit !== visits) return;
     if (!(error instanceof ApiError && error.status === 401)) {
-      show(view, h("h1", {}, "This page could not be shown"));
+      show(frame, h("h1", {}, "This page could not be shown"));
     }
     fail(error.message);
   } finally {
-    view.removeAttribute("aria-busy");
+    if (visit === visits) {
+      view.removeAttribute("aria-busy");
+      if (frame.childElementCount) view.replaceChildren(frame);
+    }
   }
 }
 
@@ -619,10 +628,11 @@ async function followJob(panel, jobId, list) {
     await new Promise((resolve) => setTimeout(resolve, 400));
   }
   // The list's numbers changed: show them and the contacts again, keeping the job's panel.
-  const view = $("#view");
+  const view = panel.closest(".frame");
+  if (!view) return; // the user has moved on to another page
   const kept = panel;
   await listPage(view, list._id);
-  const importer = $("#import");
+  const importer = view.querySelector("#import");
   show(importer, h("h2", { id: "import-title" }, "Last import"), kept);
   const again = h("button", { type: "button", onclick: () => renderImporter(importer, list) }, "Upload another file");
   importer.append(again);
