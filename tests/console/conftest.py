@@ -81,6 +81,11 @@ def chrome(
         {"download.default_directory": str(downloads), "download.prompt_for_download": False},
     )
     driver = webdriver.Chrome(options=options, service=Service(driver_path))
+    # The page itself is 1280×800 (the window's own frame would take some of it otherwise).
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": WINDOW[0], "height": WINDOW[1], "deviceScaleFactor": 1, "mobile": False},
+    )
     driver.downloads = downloads  # type: ignore[attr-defined]
     try:
         yield driver

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from contactlists.db.engine import create_engine, create_sessionmaker
 from contactlists.models.contacts import Contact
 from tests.console.conftest import ConsolePage
-from tests.support.live import LiveService, run_async
+from tests.support.live import LiveService, LiveTenant, run_async
 
 pytestmark = pytest.mark.serial
 
@@ -62,6 +62,23 @@ def database_rows(database_url: str, account_id: str, list_id: str) -> list[tupl
     return run_async(read())
 
 
+SAMPLE_LISTS = [
+    ("Win-back Q3", "call", 1200),
+    ("SMS appointment reminders", "sms", 860),
+    ("Payment reminders", "sms", 40),
+    ("Webinar follow-up", "call", 310),
+]
+
+
+def sample_lists(tenant: LiveTenant) -> None:
+    """A few more lists, so that the lists page of the screenshots looks like a real one."""
+    with tenant.client() as sdk:
+        for name, list_type, size in SAMPLE_LISTS:
+            sdk.lists.create(name, list_type=list_type)
+            contacts = [{"phoneNumber": f"+1415555{n:04d}"} for n in range(size)]
+            sdk.jobs.wait(sdk.contacts.add(name, contacts).jobId)
+
+
 class Shots:
     """Saves the page as a PNG when ``CONTACTLISTS_SCREENSHOTS`` names a folder."""
 
@@ -72,9 +89,14 @@ class Shots:
         if self.folder:
             self.folder.mkdir(parents=True, exist_ok=True)
 
-    def take(self, name: str) -> None:
+    def take(self, name: str, at: str | None = None) -> None:
+        """The page scrolled to its top, or until the element ``at`` is at its bottom."""
         if self.folder:
-            self.driver.execute_script("window.scrollTo(0, 0)")
+            self.driver.execute_script(
+                "const el = arguments[0] && document.querySelector(arguments[0]);"
+                "if (el) el.scrollIntoView({block: 'end'}); else window.scrollTo(0, 0);",
+                at,
+            )
             self.driver.save_screenshot(str(self.folder / f"{name}.png"))
 
 
@@ -143,7 +165,7 @@ def test_campaign_manager_journey(
     assert "+12125550050" in second_page
     assert "+12125550000" not in second_page
     assert "gold" in second_page  # the unmapped column, kept as a custom field
-    shots.take("05-list-contacts")
+    shots.take("05-list-contacts", at="#contacts ~ .pager")
 
     # Export, and compare the download with the database.
     list_id = console.driver.current_url.rsplit("/", 1)[1]
@@ -213,6 +235,10 @@ def test_campaign_manager_journey(
     console.open("#/lists")
     restored = console.wait_text("#lists tbody tr", list_name)
     assert f"{len(good):,}" in restored
+    if shots.folder:
+        sample_lists(tenant)
+        console.driver.refresh()
+        console.wait_text("#lists tbody", SAMPLE_LISTS[-1][0])
     shots.take("02-lists")
     assert len(database_rows(console_service.database_url, tenant.account_id, list_id)) == len(good)
 

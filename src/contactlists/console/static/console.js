@@ -338,7 +338,7 @@ async function listsPage(view, state = { skip: 0, search: "" }) {
   let create = null;
   if (canWrite()) {
     const name = h("input", { required: true, maxlength: 48 });
-    const type = h("select", {}, h("option", { value: "call" }, "call"), h("option", { value: "sms" }, "sms"), h("option", { value: "dnc" }, "dnc"));
+    const type = h("select", {}, h("option", { value: "call" }, "call"), h("option", { value: "sms" }, "sms"));
     const dup = h("input", { type: "checkbox" });
     create = h("form", { class: "inline", id: "create-list", onsubmit: async (e) => {
       e.preventDefault();
@@ -624,7 +624,10 @@ async function followJob(panel, jobId, list) {
     const job = (await api("GET", `/jobs/${jobId}`)).data;
     if (first === null && job.processed > 0) first = { at: Date.now(), processed: job.processed };
     renderProgress(panel, job, first, began);
-    if (FINISHED.has(job.state)) break;
+    if (FINISHED.has(job.state)) {
+      say(`The import is ${job.state}: ${count(job.inserted)} inserted, ${count(job.duplicates)} duplicates, ${count(job.invalid)} invalid.`);
+      break;
+    }
     await new Promise((resolve) => setTimeout(resolve, 400));
   }
   // The list's numbers changed: show them and the contacts again, keeping the job's panel.
@@ -646,10 +649,12 @@ function renderProgress(panel, job, first, began) {
   const left = rate > 0 && total ? Math.max(0, (total - done) / rate) : null;
   const finished = FINISHED.has(job.state);
   const bar = h("progress", { max: total || 1, value: done, "aria-label": "Rows done" });
+  const took = finished && job.startedAt && job.finishedAt ? (new Date(job.finishedAt) - new Date(job.startedAt)) / 1000 : null;
+  const overall = took ? done / took : 0;
   const facts = [
     ["State", job.state], ["Rows done", total ? `${count(done)} of ${count(total)}` : count(done)],
-    ["Rate", finished ? "" : rate ? `${count(Math.round(rate))} rows/s` : "measuring…"],
-    ["Time left", finished ? "" : left === null ? "…" : `${Math.ceil(left)} s`],
+    ["Rate", finished ? (overall ? `${count(Math.round(overall))} rows/s` : "") : rate ? `${count(Math.round(rate))} rows/s` : "measuring…"],
+    [finished ? "Took" : "Time left", finished ? (took === null ? "" : `${took.toFixed(1)} s`) : left === null ? "…" : `${Math.ceil(left)} s`],
     ["Inserted", count(job.inserted)], ["Duplicates", count(job.duplicates)], ["Invalid", count(job.invalid)],
   ];
   const cancel = canWrite() && !finished ? h("button", { type: "button", class: "danger", onclick: () => attempt(async () => {
@@ -658,9 +663,9 @@ function renderProgress(panel, job, first, began) {
   }) }, "Cancel import") : null;
   const errors = finished && job.errors?.length ? [
     h("h3", {}, `Row errors (${count(job.invalid)})`),
-    h("table", { class: "grid", id: "row-errors" },
+    h("div", { class: "scroll", tabindex: "0", role: "region", "aria-label": "Row errors" }, h("table", { class: "grid", id: "row-errors" },
       h("thead", {}, h("tr", {}, ["Line", "Field", "Code", "Value", "Message"].map((t) => h("th", { scope: "col" }, t)))),
-      h("tbody", {}, job.errors.map((e) => h("tr", {}, h("td", { class: "num" }, e.row), h("td", {}, e.field ?? ""), h("td", {}, e.code), h("td", {}, e.value ?? ""), h("td", {}, e.message))))),
+      h("tbody", {}, job.errors.map((e) => h("tr", {}, h("td", { class: "num" }, e.row), h("td", {}, e.field ?? ""), h("td", {}, e.code), h("td", {}, e.value ?? ""), h("td", {}, e.message)))))),
     h("button", { type: "button", id: "errors-csv", onclick: () => attempt(async () => {
       const response = await api("GET", `/jobs/${job._id}/errors`, { accept: "text/csv", raw: true });
       await download(response, `${job._id}-errors.csv`);
