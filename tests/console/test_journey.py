@@ -181,6 +181,14 @@ def test_campaign_manager_journey(
     assert [(r["_id"], r["phoneNumber"], r["firstName"]) for r in rows] == in_database
     assert sorted(r["phoneNumber"] for r in rows) == sorted(good)
 
+    # The import among the bot's jobs.
+    console.open("#/jobs")
+    job_row = console.wait_text("#jobs tbody tr", list_name)
+    assert "upload" in job_row
+    assert "completed" in job_row
+    assert f"{ROWS:,} / {ROWS:,}" in job_row
+    shots.take("09-jobs")
+
     # A campaign on the list.
     console.open("#/campaigns")
     console.fill("New campaign name", campaign_name)

@@ -679,30 +679,35 @@ function renderProgress(panel, job, first, began) {
 
 // ------------------------------------------------------------------ jobs
 
+const KINDS = { upload: "upload", add_contacts: "addContacts", purge_list: "purge" };
+
 async function jobsPage(view) {
-  const ids = [...jobsSeen.keys()].reverse();
-  const jobs = await Promise.all(ids.map(async (id) => {
-    try {
-      return (await api("GET", `/jobs/${id}`)).data;
-    } catch (error) {
-      if (error.status === 404) return null; // its list was deleted and purged
-      throw error;
-    }
-  }));
+  const [recent, lists] = await Promise.all([
+    api("GET", "/jobs", { query: { limit: 100 } }),
+    api("GET", "/contactList/getAllListDetails", { query: { limit: 1000 } }),
+  ]);
+  const names = new Map(lists.data.map((list) => [list._id, list.name]));
+  const jobs = recent.data;
   const table = h("table", { class: "grid", id: "jobs" },
-    h("thead", {}, h("tr", {}, ["Job", "Kind", "List", "State", "Done", "Inserted", "Invalid", "Started", ""].map((t) => h("th", { scope: "col" }, t)))),
-    h("tbody", {}, jobs.filter(Boolean).length ? jobs.filter(Boolean).map((job) => h("tr", {},
-      h("td", {}, job._id), h("td", {}, job.type),
-      h("td", {}, h("a", { href: `#/lists/${job.contactListId}` }, jobsSeen.get(job._id)?.listName || job.contactListId)),
-      h("td", {}, job.state), h("td", { class: "num" }, `${count(job.processed)} / ${count(job.total)}`),
-      h("td", { class: "num" }, count(job.inserted)), h("td", { class: "num" }, count(job.invalid)),
-      h("td", {}, when(job.startedAt)),
-      h("td", {}, canWrite() && !FINISHED.has(job.state) ? h("button", { type: "button", class: "danger", onclick: () => attempt(async () => {
-        await api("POST", `/jobs/${job._id}/cancel`);
+    h("caption", { class: "sr-only" }, "Recent jobs"),
+    h("thead", {}, h("tr", {}, ["Job", "Kind", "List", "State", "Done", "Inserted", "Duplicates", "Invalid", "Created", canWrite() ? "Actions" : null].filter(Boolean).map((t) => h("th", { scope: "col" }, t)))),
+    h("tbody", {}, jobs.length ? jobs.map((job) => h("tr", { dataset: { id: job._id } },
+      h("td", { class: "mono" }, job._id.slice(0, 12) + "…"), h("td", {}, KINDS[job.type] || job.type),
+      h("td", {}, names.has(job.contactListId)
+        ? h("a", { href: `#/lists/${job.contactListId}` }, names.get(job.contactListId))
+        : jobsSeen.get(job._id)?.listName || "(deleted list)"),
+      h("td", {}, h("span", { class: `badge ${job.state}` }, job.state)),
+      h("td", { class: "num" }, job.total === null ? count(job.processed) : `${count(job.processed)} / ${count(job.total)}`),
+      h("td", { class: "num" }, count(job.inserted)), h("td", { class: "num" }, count(job.duplicates)),
+      h("td", { class: "num" }, count(job.invalid)),
+      h("td", {}, when(job.createdAt)),
+      canWrite() ? h("td", { class: "actions" }, job.type !== "purge_list" && !FINISHED.has(job.state) ? h("button", { type: "button", class: "danger", onclick: () => attempt(async () => {
+        const answer = await api("POST", `/jobs/${job._id}/cancel`);
+        say(`Job ${answer.data._id} is ${answer.data.state}.`);
         await jobsPage(view);
-      }) }, "Cancel") : ""))) : h("tr", {}, h("td", { colspan: 9 }, "No job was started from this console tab yet."))));
-  show(view, h("h1", {}, "Jobs"), h("p", { class: "hint" }, "Imports started from this tab, with their state now."),
-    h("button", { type: "button", onclick: () => attempt(() => jobsPage(view)) }, "Refresh"), table);
+      }) }, "Cancel") : null) : null)) : h("tr", {}, h("td", { colspan: 10 }, "No jobs yet."))));
+  show(view, h("h1", {}, "Jobs"), h("p", { class: "hint" }, "The bot's most recent imports and purges."),
+    h("div", { class: "toolbar" }, h("button", { type: "button", onclick: () => attempt(() => jobsPage(view)) }, "Refresh")), table);
 }
 
 // ------------------------------------------------------------------ campaigns
