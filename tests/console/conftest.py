@@ -162,9 +162,20 @@ class ConsolePage:
 
         return self.wait(visible, f"no enabled button {text!r} in {within}")
 
+    def click(self, text: str, within: str = "body") -> None:
+        """Click the enabled button ``text``; found again if the page re-renders meanwhile."""
+
+        def clicked(driver: Any) -> bool:
+            self.button(text, within).click()
+            return True
+
+        self.wait(clicked, f"could not click {text!r} in {within}")
+
     def buttons(self, within: str) -> list[str]:
 
-        return self.wait(lambda driver: self._buttons(driver, within))
+        # Wrapped in a tuple: an empty list is an answer too, not a reason to wait on.
+        found: tuple[list[str]] = self.wait(lambda driver: (self._buttons(driver, within),))
+        return found[0]
 
     def _buttons(self, driver: Any, within: str) -> list[str]:
         from selenium.webdriver.common.by import By
@@ -174,7 +185,7 @@ class ConsolePage:
             for scope in driver.find_elements(By.CSS_SELECTOR, within)
             for el in scope.find_elements(By.TAG_NAME, "button")
             if el.is_displayed()
-        ] or None
+        ]
 
     def text(self, css: str = "body") -> str:
         from selenium.webdriver.common.by import By
@@ -240,7 +251,7 @@ class ConsolePage:
         self.fill("Client id", client_id)
         self.fill("Client secret", secret)
         self.fill("Bot id", bot)
-        self.button("Sign in").click()
+        self.click("Sign in")
 
     def storage(self) -> str:
         """Everything the page could keep: both storages and its cookies, as one text."""
