@@ -250,5 +250,25 @@ def test_campaign_manager_journey(
     shots.take("02-lists")
     assert len(database_rows(console_service.database_url, tenant.account_id, list_id)) == len(good)
 
+    # Change its region and description; delete two contacts.
+    console.click("Edit", f'#lists tr[data-id="{list_id}"]')
+    console.fill("Default region (ISO 3166)", "GB")
+    console.fill("Description", "Renewals due in spring")
+    console.click("Save", "#dialog")
+    console.wait_text("#status", f"Contact list {list_name} updated successfully")
+    console.open(f"#/lists/{list_id}")
+    console.wait_text('[data-fact="Region"]', "GB")
+    assert "Renewals due in spring" in console.text("#view")
+    console.wait_text("#contacts-range", "Contacts 1–50")
+    for box in console.all("#contacts tbody input[type=checkbox]")[:2]:
+        box.click()
+    console.click("Delete selected")
+    console.wait_text("#dialog", "Delete 2 contacts?")
+    console.click("Delete", "#dialog")
+    console.wait_text("#contacts-range", f"of {len(good) - 2:,}")
+    assert "+12125550000" not in console.text("#contacts tbody")
+    left = database_rows(console_service.database_url, tenant.account_id, list_id)
+    assert len(left) == len(good) - 2
+
     # The secret never reached the service's log.
     assert tenant.client_secret not in console_service.process.output
