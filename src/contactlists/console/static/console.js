@@ -473,7 +473,29 @@ async function listPage(view, id) {
     h("h1", {}, list.name), list.description ? h("p", {}, list.description) : null,
     head, h("div", { class: "toolbar" }, exportButton), importer, contacts);
   if (canWrite()) renderImporter(importer, list);
-  await renderContacts(contacts, list, []);
+  const zones = h("section", { id: "zones", "aria-labelledby": "zones-title" });
+  contacts.before(zones);
+  await Promise.all([renderContacts(contacts, list, []), renderZones(zones, list)]);
+}
+
+// A bar chart of the list's contacts by time zone (meters: no inline style, read by screen readers).
+async function renderZones(section, list) {
+  const counts = (await api("GET", `/contactList/${list._id}/timeZones`)).data;
+  if (!counts.length) {
+    show(section);
+    return;
+  }
+  const shown = counts.slice(0, 12);
+  const rest = counts.slice(12).reduce((sum, item) => sum + item.count, 0);
+  if (rest) shown.push({ timeZone: `${counts.length - 12} other zones`, count: rest, other: true });
+  const top = Math.max(...shown.map((item) => item.count));
+  show(section, h("h2", { id: "zones-title" }, "Contacts by time zone"),
+    h("table", { class: "chart", id: "zones-chart" },
+      h("caption", { class: "sr-only" }, "Contacts by time zone"),
+      h("tbody", {}, shown.map((item) => h("tr", {},
+        h("th", { scope: "row" }, item.timeZone ?? "unknown"),
+        h("td", {}, h("meter", { min: 0, max: top, value: item.count, "aria-label": `${item.timeZone ?? "unknown"}: ${count(item.count)}` })),
+        h("td", { class: "num" }, count(item.count)))))));
 }
 
 async function renderContacts(section, list, cursors) {
