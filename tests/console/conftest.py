@@ -38,8 +38,14 @@ def browser_required() -> bool:
 
 @pytest.fixture(scope="session")
 def chromium_paths() -> tuple[str, str]:
-    chromium = _first(CHROMIUM_PATHS, "chromium")
-    driver = _first(CHROMEDRIVER_PATHS, "chromedriver")
+    """Debian's Chromium and chromedriver (``CONTACTLISTS_CHROMIUM`` and
+    ``CONTACTLISTS_CHROMEDRIVER`` name others)."""
+    chromium = os.environ.get("CONTACTLISTS_CHROMIUM") or _first(CHROMIUM_PATHS, "chromium")
+    driver = os.environ.get("CONTACTLISTS_CHROMEDRIVER") or _first(
+        CHROMEDRIVER_PATHS, "chromedriver"
+    )
+    chromium = chromium if chromium and Path(chromium).exists() else None
+    driver = driver if driver and Path(driver).exists() else None
     if chromium and driver:
         return chromium, driver
     reason = "Chromium or chromedriver is missing (apt-get install chromium chromium-driver)"
@@ -49,6 +55,7 @@ def chromium_paths() -> tuple[str, str]:
     pytest.skip(f"console browser tests skipped: {reason}")
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if SKIPPED:
         terminalreporter.write_sep("!", "THE CONSOLE'S BROWSER TESTS DID NOT RUN", red=True)

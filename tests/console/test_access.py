@@ -105,3 +105,9 @@ def test_an_expired_token_asks_to_sign_in_again_and_loses_nothing(
     console.click("Create list")
     console.wait_text("#lists tbody tr", name)
     assert tenant.client_secret not in console.storage()
+
+    # Signing out forgets the token.
+    console.click("Sign out")
+    console.wait_text("#signin-reason", "You are signed out.")
+    assert "contactlists.session" not in console.storage()
+    assert console.all("#lists") == []
