@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -39,8 +40,8 @@ def test_an_import_is_cancelled_from_its_progress_and_from_the_jobs_page(
     name = f"Never filled {uuid.uuid4().hex[:6]}"
     with tenant.client() as sdk:
         created = sdk.lists.create(name)
-    upload = tmp_path / "few.csv"
-    upload.write_text("phoneNumber\n+12125550100\n+12125550101\n")
+    upload = tmp_path / "few.csv.gz"  # a gzip file is previewed as the CSV inside it
+    upload.write_bytes(gzip.compress(b"phoneNumber\n+12125550100\n+12125550101\n"))
     console = ConsolePage(chrome, without_workers.base_url)
     console.open()
     chrome.execute_script("sessionStorage.clear()")

@@ -156,6 +156,16 @@ def test_campaign_manager_journey(
     assert "not-a-number-199" in console.text("#row-errors")
     console.wait_text('[data-fact="Contacts"]', f"{len(good):,}")
     shots.take("04-import-done")
+    downloads: Path = console.driver.downloads
+    before = set(downloads.glob("*.csv"))
+    console.click("Download row errors (CSV)")
+    errors_csv: Path = console.wait(
+        lambda d: next(iter(set(downloads.glob("*.csv")) - before), None),
+        "the row errors were not downloaded",
+    )
+    error_rows = list(csv.DictReader(io.StringIO(errors_csv.read_text())))
+    assert [int(r["row"]) for r in error_rows] == bad_lines
+    assert {r["code"] for r in error_rows} == {"invalid_phone_number"}
     console.wait_text("#zones-chart", "America/New_York")
     zone_counts = [int(td.text.replace(",", "")) for td in console.all("#zones-chart td.num")]
     assert sum(zone_counts) == len(good)
@@ -178,7 +188,6 @@ def test_campaign_manager_journey(
 
     # Export, and compare the download with the database.
     list_id = console.driver.current_url.rsplit("/", 1)[1]
-    downloads: Path = console.driver.downloads
     before = set(downloads.glob("*.csv"))
     console.click("Export CSV")
     exported: Path = console.wait(
