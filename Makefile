@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help install run test lint fmt unasync typecheck check clean bench
+.PHONY: help install run test lint fmt unasync typecheck check clean bench screenshots
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -45,6 +45,10 @@ typecheck: $(STAMP) ## mypy, strict, on src/
 	$(BIN)/mypy
 
 check: lint typecheck test ## Everything CI checks
+
+screenshots: $(STAMP) ## The console's browser journey with sample data -> docs/console/*.png (1280×800)
+	CONTACTLISTS_SCREENSHOTS=docs/console CONTACTLISTS_REQUIRE_BROWSER=1 \
+	  $(BIN)/python -m pytest -q tests/console/test_journey.py -k sqlite
 
 BENCH_DATABASES ?= sqlite postgresql
 bench: $(STAMP) ## Benchmarks B1–B6 at a small size on SQLite and PostgreSQL -> bench/results/

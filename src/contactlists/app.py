@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from importlib.resources import files
 from typing import Any
 
-import swagger_ui_bundle
 from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
@@ -16,6 +16,8 @@ from sqlalchemy import text
 from contactlists import __version__, openapi
 from contactlists.campaigns import router as campaigns_router
 from contactlists.config import Settings, get_settings
+from contactlists.console import router as console_router
+from contactlists.console.headers import SecurityHeaders
 from contactlists.contacts import router as contacts_router
 from contactlists.db import migrate
 from contactlists.db.engine import create_sessionmaker, engine_for
@@ -89,9 +91,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics = metrics
     install_error_handlers(app)
     app.add_middleware(RequestIdMiddleware)
+    # The console's page headers, and no-store on every answer to a request with a token.
+    app.add_middleware(SecurityHeaders)
     _add_api_routes(app)
     _add_operations_routes(app)
     _add_offline_docs(app)
+    if settings.console:
+        console_router.install(app)
     openapi.install(app)  # every error answer, per operation, in /openapi.json
     # Not in the OpenAPI document: it is for Prometheus, not for API clients.
     app.add_route(METRICS_PATH, metrics_endpoint, methods=["GET"], include_in_schema=False)
@@ -143,10 +149,12 @@ def _add_operations_routes(app: FastAPI) -> None:
 
 
 def _add_offline_docs(app: FastAPI) -> None:
-    # Swagger UI's assets come from a package, so /docs works without internet access.
+    # Swagger UI's assets come from a package, so /docs works without internet access. It must
+    # be Swagger UI 5 or later: 4.x cannot read the OpenAPI 3.1 document FastAPI writes.
+    # fastapi-offline ships one (its static files are all we use of it).
     app.mount(
         STATIC_DOCS_PATH,
-        StaticFiles(directory=swagger_ui_bundle.swagger_ui_path),
+        StaticFiles(directory=str(files("fastapi_offline") / "static")),
         name="swagger-ui",
     )
 
@@ -157,5 +165,5 @@ def _add_offline_docs(app: FastAPI) -> None:
             title="contactlists — API docs",
             swagger_js_url=f"{STATIC_DOCS_PATH}/swagger-ui-bundle.js",
             swagger_css_url=f"{STATIC_DOCS_PATH}/swagger-ui.css",
-            swagger_favicon_url=f"{STATIC_DOCS_PATH}/favicon-32x32.png",
+            swagger_favicon_url=f"{STATIC_DOCS_PATH}/favicon.png",
         )

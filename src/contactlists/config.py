@@ -165,6 +165,16 @@ class Settings(BaseSettings):
         description="Contacts a purge removes per transaction; readers never wait behind more.",
     )
     jwt_leeway_seconds: int = Field(default=60, ge=0)
+    console: bool = Field(
+        default=True,
+        description="Serve the web console at /console (and its sign-in at /console/token).",
+    )
+    console_token_seconds: int = Field(
+        default=1800,
+        ge=60,
+        le=86400,
+        description="How long a token the console's sign-in issues stays valid.",
+    )
     log_level: str = "INFO"
     log_format: Literal["auto", "json", "text"] = Field(
         default="auto",

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.packaging
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVER_ONLY = ["fastapi", "starlette", "uvicorn", "sqlalchemy", "alembic", "aiosqlite", "asyncpg"]
-SERVER_ONLY += ["pydantic_settings", "prometheus_client", "swagger_ui_bundle", "multipart"]
+SERVER_ONLY += ["pydantic_settings", "prometheus_client", "fastapi_offline", "multipart"]
 
 
 class BareVenv:

@@ -84,9 +84,17 @@ class LiveService:
     def base_url(self) -> str:
         return self.process.base_url
 
-    def tenant(self, *, scopes: Sequence[str] = (apps.SCOPE_MANAGE,)) -> LiveTenant:
-        bot = f"st-{uuid.uuid4()}"
-        new = apps.NewApp(name="live-test", bots=[bot], scopes=tuple(scopes))
+    def tenant(
+        self, *, scopes: Sequence[str] = (apps.SCOPE_MANAGE,), of: LiveTenant | None = None
+    ) -> LiveTenant:
+        """A new app on a fresh account and bot; with ``of``, another app on that one's."""
+        bot = of.bot if of else f"st-{uuid.uuid4()}"
+        new = apps.NewApp(
+            name="live-test",
+            account_id=of.account_id if of else None,
+            bots=[bot],
+            scopes=tuple(scopes),
+        )
         client_id, client_secret, account_id = run_async(self._create_app(new))
         return LiveTenant(self.base_url, client_id, client_secret, account_id, bot)
 

@@ -251,6 +251,21 @@ async def delete_first(session: AsyncSession, *, account_id: str, list_id: str, 
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
+async def time_zone_counts(
+    session: AsyncSession, *, account_id: str, list_id: str, limit: int
+) -> list[tuple[str | None, int]]:
+    """The list's contacts counted by time zone, the largest first (one scan of the list)."""
+    number = func.count().label("number")
+    query = (
+        select(Contact.time_zone, number)
+        .where(Contact.account_id == account_id, Contact.list_id == list_id)
+        .group_by(Contact.time_zone)
+        .order_by(number.desc(), Contact.time_zone)
+        .limit(limit)
+    )
+    return [(zone, int(n)) for zone, n in (await session.execute(query)).all()]
+
+
 async def count(session: AsyncSession, *, account_id: str, list_id: str) -> int:
     query = select(func.count()).where(Contact.account_id == account_id, Contact.list_id == list_id)
     return int(await session.scalar(query) or 0)

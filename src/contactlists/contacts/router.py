@@ -19,6 +19,7 @@ from contactlists.contacts.schemas import (
     ContactsPage,
     ContactUpdate,
     JobAccepted,
+    TimeZoneCount,
 )
 from contactlists.deps import SessionDep, SettingsDep
 from contactlists.schemas import MAX_SKIP, Success
@@ -72,6 +73,18 @@ async def get_all_contacts(
     """Page through a list's contacts in insertion order."""
     page = await service.page(session, caller, list_id, skip=skip, limit=limit, cursor=cursor)
     return Success(message="Contacts retrieved successfully", data=page)
+
+
+@router.get(
+    "/{list_id:list_id}/timeZones",
+    response_model=Success[list[TimeZoneCount]],
+)
+async def get_time_zones(caller: ReadCaller, list_id: ListId, session: SessionDep) -> Any:
+    """A list's contacts counted by time zone, the largest first (extension).
+
+    `timeZone` is null for the contacts whose zone is not known. Reads the whole list.
+    """
+    return Success(message="", data=await service.time_zones(session, caller, list_id))
 
 
 CONTACT_PATH = "/{list_id:list_id}/contacts/{contact_id:contact_id}"

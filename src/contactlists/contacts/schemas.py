@@ -105,6 +105,13 @@ class ContactsDeleted(BaseModel):
     notFound: list[str]
 
 
+class TimeZoneCount(BaseModel):
+    """How many of a list's contacts are in one time zone (``null``: none known)."""
+
+    timeZone: str | None
+    count: int
+
+
 class ContactsPage(BaseModel):
     results: list[ContactOut]
     skip: int

@@ -25,6 +25,7 @@ from contactlists.contacts.schemas import (
     ContactOut,
     ContactsDeleted,
     ContactsPage,
+    TimeZoneCount,
 )
 from contactlists.errors import DuplicateName, NotFound, ValidationFailed
 from contactlists.lists import repository as lists_repository
@@ -120,6 +121,19 @@ async def page(
         totalResults=total,
         nextCursor=encode_cursor(found[-1].position) if has_more else None,
     )
+
+
+# More than the IANA database has zones, and a bound on the answer.
+TIME_ZONES_MAX = 1000
+
+
+async def time_zones(session: AsyncSession, caller: Caller, list_id: str) -> list[TimeZoneCount]:
+    """The list's contacts counted by time zone, the largest first."""
+    target = await lists.get(session, caller, list_id)
+    counts = await repository.time_zone_counts(
+        session, account_id=caller.account_id, list_id=target.id, limit=TIME_ZONES_MAX
+    )
+    return [TimeZoneCount(timeZone=zone, count=number) for zone, number in counts]
 
 
 # ---------------------------------------------------------------- single contacts

@@ -18,16 +18,31 @@ from contactlists.deps import SessionDep, SettingsDep
 from contactlists.imports import service as imports
 from contactlists.imports.formulas import neutralise
 from contactlists.jobs import service as jobs
-from contactlists.jobs.schemas import JobOut, RowErrorOut
+from contactlists.jobs.schemas import JobOut, JobSummary, RowErrorOut
 from contactlists.schemas import Success
 from contactlists.wire import JobId
 
 CSV_COLUMNS = ("row", "field", "code", "value", "message")
 # The most row errors one answer carries.
 ERRORS_PAGE_MAX = 1000
+# The most jobs the list of recent jobs shows.
+RECENT_MAX = 200
 
 
 router = APIRouter()
+
+
+@router.get("", response_model=Success[list[JobSummary]])
+async def get_recent_jobs(
+    caller: ReadCaller,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=RECENT_MAX, description="How many jobs.")] = 50,
+) -> Any:
+    """The bot's most recent jobs of every kind (imports, purges), newest first (extension).
+
+    Each without its row errors: `GET …/jobs/{jobId}` has them.
+    """
+    return Success(message="", data=await jobs.recent(session, caller, limit=limit))
 
 
 @router.get("/{job_id:job_id}", response_model=Success[JobOut])

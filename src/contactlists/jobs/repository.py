@@ -51,6 +51,19 @@ async def get(session: AsyncSession, *, account_id: str, bot_id: str, job_id: st
     )
 
 
+async def recent(
+    session: AsyncSession, *, account_id: str, bot_id: str, limit: int
+) -> Sequence[Job]:
+    """The bot's most recent jobs, of every kind, the newest first."""
+    query = (
+        select(Job)
+        .where(Job.account_id == account_id, Job.bot_id == bot_id)
+        .order_by(Job.created_at.desc(), Job.id)
+        .limit(limit)
+    )
+    return (await session.scalars(query)).all()
+
+
 async def load(session: AsyncSession, account_id: str, job_id: str) -> Job | None:
     return await session.get(Job, (account_id, job_id), populate_existing=True)
 

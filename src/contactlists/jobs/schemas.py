@@ -40,3 +40,23 @@ class JobOut(BaseModel):
     finishedAt: Timestamp | None
     # Why a job failed or was cancelled by the service (extension); null otherwise.
     error: str | None = None
+
+
+class JobSummary(BaseModel):
+    """A job without its row errors: what the list of a bot's recent jobs shows of each."""
+
+    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
+
+    id: str = Field(alias="_id")
+    type: str
+    state: JobState
+    contactListId: str | None
+    total: int | None
+    processed: int
+    inserted: int
+    duplicates: int
+    invalid: int
+    createdAt: Timestamp
+    startedAt: Timestamp | None
+    finishedAt: Timestamp | None
+    error: str | None = None

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contactlists.auth import Caller
 from contactlists.errors import NotFound
 from contactlists.jobs import repository
-from contactlists.jobs.schemas import JobOut, RowErrorOut
+from contactlists.jobs.schemas import JobOut, JobSummary, RowErrorOut
 from contactlists.models.base import utcnow
 from contactlists.models.jobs import Job, JobError
 
@@ -98,6 +98,31 @@ def error_out(error: JobError) -> RowErrorOut:
     return RowErrorOut(
         row=error.row, field=error.field, code=error.code, value=error.value, message=error.message
     )
+
+
+async def recent(session: AsyncSession, caller: Caller, *, limit: int) -> list[JobSummary]:
+    """The bot's most recent jobs (imports, purges, …), newest first, without row errors."""
+    found = await repository.recent(
+        session, account_id=caller.account_id, bot_id=caller.bot_id, limit=limit
+    )
+    return [
+        JobSummary(
+            id=job.id,
+            type=job.kind,
+            state=job.state,
+            contactListId=job.list_id,
+            total=job.total,
+            processed=job.processed,
+            inserted=job.inserted,
+            duplicates=job.duplicates,
+            invalid=job.invalid,
+            createdAt=job.created_at,
+            startedAt=job.started_at,
+            finishedAt=job.finished_at,
+            error=job.error if job.state != "completed" else None,
+        )
+        for job in found
+    ]
 
 
 async def describe(session: AsyncSession, job: Job) -> JobOut:

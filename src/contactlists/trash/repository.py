@@ -27,6 +27,24 @@ async def get_in_trash(
     )
 
 
+async def in_trash(
+    session: AsyncSession, *, account_id: str, bot_id: str, limit: int
+) -> Sequence[ContactList]:
+    """The bot's deleted lists that can still be restored, the most recently deleted first."""
+    query = (
+        select(ContactList)
+        .where(
+            ContactList.account_id == account_id,
+            ContactList.bot_id == bot_id,
+            ContactList.deleted_at.is_not(None),
+            ContactList.purge_after > utcnow(),
+        )
+        .order_by(ContactList.deleted_at.desc(), ContactList.id)
+        .limit(limit)
+    )
+    return (await session.scalars(query)).all()
+
+
 async def get_deleted(
     session: AsyncSession, *, account_id: str, list_id: str
 ) -> ContactList | None:

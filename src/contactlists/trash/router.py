@@ -10,12 +10,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from contactlists.auth import WriteCaller
+from contactlists.auth import ReadCaller, WriteCaller
 from contactlists.deps import SessionDep, SettingsDep
 from contactlists.lists import render
 from contactlists.lists import service as lists
 from contactlists.schemas import Success
 from contactlists.trash import service
+from contactlists.trash.schemas import TrashedList
 from contactlists.wire import FamilyDep, ListId, PathFamily
 
 
@@ -56,11 +57,23 @@ async def restore_contact_list(
     )
 
 
+async def get_trash(caller: ReadCaller, session: SessionDep) -> Success[list[TrashedList]]:
+    """The bot's deleted lists that can still be restored, newest first (extension).
+
+    Each shows when it was deleted and until when it can be restored (`purgeAfter`); at
+    most 200 are listed.
+    """
+    return Success(message="", data=await service.in_trash(session, caller))
+
+
 def router_for(family: PathFamily) -> APIRouter:
     """The trash routes with the answer model of ``family``'s shape of a list."""
     shapes = render.SHAPES[family.shape]
     answer: Any = Success[shapes.full]  # type: ignore[name-defined]
     router = APIRouter()
+    router.add_api_route(
+        "/trash", get_trash, methods=["GET"], response_model=Success[list[TrashedList]]
+    )
     router.add_api_route(
         "/{list_id:list_id}", delete_contact_list, methods=["DELETE"], response_model=answer
     )

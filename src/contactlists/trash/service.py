@@ -24,6 +24,7 @@ from contactlists.lists.service import LIST_DELETED, ListView
 from contactlists.models import ContactList, utcnow
 from contactlists.trash import repository
 from contactlists.trash.purge import PURGE_LIST
+from contactlists.trash.schemas import TRASH_LIMIT, TrashedList
 
 
 async def delete(
@@ -106,3 +107,22 @@ async def restore(session: AsyncSession, caller: Caller, list_id: str) -> Contac
     if restored is None:
         raise NotFound(f"Contact list {list_id} is not in the trash.")
     return restored
+
+
+async def in_trash(session: AsyncSession, caller: Caller) -> list[TrashedList]:
+    """The bot's lists that can still be restored, the most recently deleted first."""
+    found = await repository.in_trash(
+        session, account_id=caller.account_id, bot_id=caller.bot_id, limit=TRASH_LIMIT
+    )
+    return [
+        TrashedList(
+            id=item.id,
+            name=item.name,
+            listType=item.list_type,
+            totalRecordCount=item.total_record_count,
+            deletedAt=item.deleted_at,
+            purgeAfter=item.purge_after,
+        )
+        for item in found
+        if item.deleted_at is not None and item.purge_after is not None
+    ]
