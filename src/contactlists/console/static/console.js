@@ -679,6 +679,8 @@ function renderProgress(panel, job, first, began) {
     [finished ? "Took" : "Time left", finished ? (took === null ? "" : `${took.toFixed(1)} s`) : left === null ? "…" : `${Math.ceil(left)} s`],
     ["Inserted", count(job.inserted)], ["Duplicates", count(job.duplicates)], ["Invalid", count(job.invalid)],
   ];
+  // Stored, but plausible only (phoneVerified false): shown when there are any.
+  if (job.unverified) facts.push(["Unverified", count(job.unverified)]);
   const cancel = canWrite() && !finished ? h("button", { type: "button", class: "danger", onclick: () => attempt(async () => {
     const answer = await api("POST", `/jobs/${job._id}/cancel`);
     say(`Job ${answer.data._id} is ${answer.data.state}.`);
