@@ -19,6 +19,7 @@ from contactlists.config import Settings, get_settings
 from contactlists.contacts import router as contacts_router
 from contactlists.db import migrate
 from contactlists.db.engine import create_sessionmaker, engine_for
+from contactlists.dnc import router as dnc_router
 from contactlists.http import RequestIdMiddleware, install_error_handlers
 from contactlists.imports import jobs_router
 from contactlists.imports import router as imports_router
@@ -109,6 +110,7 @@ def _add_api_routes(app: FastAPI) -> None:
     include_per_family(app, jobs_router.router, under="/jobs", tag="jobs")
     include_per_family(app, imports_router.router, under="/contactList", tag="contacts")
     include_per_family(app, campaigns_router.router, tag="campaigns")
+    include_per_family(app, dnc_router.router, tag="do-not-call")
     campaigns_router.include_trigger_only_prefixes(app)
     app.include_router(contacts_router.add_contacts_router)
 

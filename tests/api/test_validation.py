@@ -26,7 +26,7 @@ pytestmark = pytest.mark.anyio
 FAMILIES = ["v1", "v2"]
 JSON = {"Content-Type": "application/json"}
 SOURCES = ("passiveApi", "passiveApiIntegration")
-LIST_TYPES = ("call", "sms")
+LIST_TYPES = ("call", "sms", "dnc")
 # Unicode White_Space: what "trimming" a name removes.
 WHITE_SPACE = "\t\n\x0b\x0c\r \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B)))
 WHITE_SPACE += "\u2028\u2029\u202f\u205f\u3000"
@@ -241,12 +241,13 @@ async def test_create_accepts_only_the_documented_sources(
 
 
 async def test_create_list_type_extension(client: AsyncClient, tenant: Tenant) -> None:
-    # DNC lists are not made through createContactList.
-    bad: list[Any] = ["dnc", "DNC", "CALL", "voice", "", 1, None, ["call"]]
+    # DNC lists are made through createContactList too (CONTRACT §8).
+    bad: list[Any] = ["DNC", "CALL", "voice", "", 1, None, ["call"]]
     await assert_rejected(
         client, tenant, [({"name": "n", "listType": value}, ["listType"]) for value in bad]
     )
-    # The only DNC list is the bot's Default Global DNC, made when DNC lists are first asked for.
+    # Before any is created, the only DNC list is the bot's Default Global DNC, made when DNC
+    # lists are first asked for.
     assert [item["name"] for item in await stored(client, tenant, list_type="dnc")] == [
         "Default Global DNC"
     ]
@@ -289,7 +290,7 @@ async def test_create_reports_one_entry_per_problem(client: AsyncClient, tenant:
         "description": ["not", "text"],
         "allowDuplicates": "true",
         "source": "elsewhere",
-        "listType": "dnc",
+        "listType": "voice",
         "defaultRegion": "USA",
     }
     await assert_rejected(
@@ -689,7 +690,7 @@ FIELDS = {
     "description": DESCRIPTIONS,
     "source": st.sampled_from([*SOURCES, "localDrive", ""]) | JSON_VALUES,
     "allowDuplicates": st.booleans() | JSON_VALUES,
-    "listType": st.sampled_from([*LIST_TYPES, "dnc"]) | JSON_VALUES,
+    "listType": st.sampled_from([*LIST_TYPES, "voice"]) | JSON_VALUES,
     "defaultRegion": REGIONS,
 }
 OBJECTS = st.builds(
@@ -852,7 +853,10 @@ async def test_arbitrary_create_bodies_never_fail_with_a_server_error(
     assert data["name"] == name
     assert data["description"] == body.get("description", "")
     assert data["source"] == body.get("source", "passiveApi")
-    assert data["allowDuplicates"] is body.get("allowDuplicates", False)
+    # A DNC list never keeps duplicates, whatever the body asks.
+    assert data["allowDuplicates"] is (
+        body.get("allowDuplicates", False) and body.get("listType") != "dnc"
+    )
     assert data["listType"] == body.get("listType", "call")
     assert data["defaultRegion"] == (body.get("defaultRegion") or "US").upper()
 

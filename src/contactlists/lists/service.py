@@ -89,7 +89,8 @@ async def create(
         description=data.description,
         list_type=data.listType,
         source=data.source,
-        allow_duplicates=data.allowDuplicates,
+        # A DNC list never keeps a number twice (CONTRACT §8).
+        allow_duplicates=data.allowDuplicates and data.listType != "dnc",
         default_region=data.defaultRegion or default_region,
         mapping={field: field for field in MAPPED_FIELDS},
         columns=[],
