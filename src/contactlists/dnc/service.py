@@ -13,13 +13,18 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contactlists.auth import Caller
+from contactlists.contacts import repository as contacts_repository
+from contactlists.contacts.bulk import new_contact_ids
 from contactlists.contacts.phones import PhoneError, to_e164
 from contactlists.dnc import repository
 from contactlists.dnc.repository import Entry
 from contactlists.dnc.schemas import DncResult
+from contactlists.lists import repository as lists_repository
+from contactlists.models.base import utcnow
 from contactlists.models.lists import ContactList
 
 EXPIRES_AT = "expiresAt"
+REASON = "reason"
 
 
 def expires_at(entry: Entry) -> datetime | None:
@@ -85,3 +90,56 @@ async def check(
         names = sorted({entry.list_name for entry in held.get(e164 or "", [])})
         results.append(DncResult(phoneNumber=number, e164=e164, dnc=bool(names), lists=names))
     return results
+
+
+async def add_numbers(
+    session: AsyncSession,
+    *,
+    caller: Caller,
+    dnc_list: ContactList,
+    phones: Collection[str],
+    reason: str,
+) -> int:
+    """Put ``phones`` (E.164) on ``dnc_list`` unless already there; how many were added."""
+    locked = await lists_repository.lock_live(
+        session, account_id=caller.account_id, bot_id=caller.bot_id, list_id=dnc_list.id
+    )
+    if locked is None:
+        return 0
+    taken = await contacts_repository.existing_phones(
+        session, account_id=caller.account_id, list_id=locked.id, phones=phones
+    )
+    fresh = sorted(set(phones) - taken)
+    if not fresh:
+        return 0
+    now = utcnow()
+    ids = new_contact_ids(len(fresh))
+    rows = [
+        {
+            "account_id": caller.account_id,
+            "list_id": locked.id,
+            "position": locked.last_position + index,
+            "id": ids[index - 1],
+            "phone": phone,
+            "first_name": None,
+            "last_name": None,
+            "time_zone": None,
+            "unique_id": None,
+            "contact_priority": None,
+            "fields": {REASON: reason},
+            "created_at": now,
+            "updated_at": now,
+        }
+        for index, phone in enumerate(fresh, start=1)
+    ]
+    await contacts_repository.insert_many(session, rows)
+    columns = locked.columns if REASON in locked.columns else [*locked.columns, REASON]
+    await lists_repository.record_contacts_change(
+        session,
+        account_id=caller.account_id,
+        list_id=locked.id,
+        added=len(rows),
+        last_position=locked.last_position + len(rows),
+        columns=columns,
+    )
+    return len(rows)

@@ -1,0 +1,107 @@
+"""Wire schemas of the dialer routes (CONTRACT §9). Imports only pydantic (the SDK reuses them)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Generic, Literal, TypeVar
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+
+from contactlists.schemas import Timestamp
+
+T = TypeVar("T")
+
+MAX_NEXT = 500
+MAX_OUTCOMES = 1_000
+MAX_DISPOSITIONS = 50
+SHORT_TEXT = 128
+DETAIL_TEXT = 512
+
+Outcome = Literal[
+    "answered",
+    "no_answer",
+    "busy",
+    "voicemail",
+    "failed",
+    "completed",
+    "callback",
+    "do_not_call",
+    "opted_out",
+]
+Short = Annotated[str, StringConstraints(min_length=1, max_length=SHORT_TEXT)]
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class NextRequest(_Request):
+    """Body of ``dialer/next``."""
+
+    limit: Annotated[int, Field(ge=1, le=MAX_NEXT, strict=True)]
+    leaseSeconds: Annotated[int, Field(ge=10, le=3600, strict=True)] = 300
+    dialerId: Short
+
+
+class LeasedContact(BaseModel):
+    leaseId: str
+    contactId: str
+    contactListId: str
+    phoneNumber: str
+    firstName: str | None
+    lastName: str | None
+    timeZone: str | None
+    uniqueId: str | None
+    contactPriority: str | None
+    fields: dict[str, str]
+    attempt: int
+    leaseExpiresAt: Timestamp
+
+
+class LeasedContacts(BaseModel):
+    contacts: list[LeasedContact]
+
+
+class OutcomeItem(_Request):
+    leaseId: Annotated[str, StringConstraints(min_length=1, max_length=48)]
+    outcome: Outcome
+    callbackAt: AwareDatetime | None = None
+    dispositionCodes: Annotated[list[Short], Field(max_length=MAX_DISPOSITIONS)] | None = None
+    botSessionId: Short | None = None
+    detail: Annotated[str, StringConstraints(max_length=DETAIL_TEXT)] | None = None
+
+
+class OutcomeRequest(_Request):
+    """Body of ``dialer/outcome``."""
+
+    results: Annotated[list[OutcomeItem], Field(min_length=1, max_length=MAX_OUTCOMES)]
+
+
+class OutcomeResult(BaseModel):
+    leaseId: str
+    accepted: bool
+    reason: Literal["lease_expired", "unknown_lease"] | None = None
+
+
+class OutcomeResults(BaseModel):
+    results: list[OutcomeResult]
+
+
+class Summary(BaseModel):
+    total: int
+    eligibleNow: int
+    leased: int
+    waitingRetry: int
+    callbacks: int
+    outsideWindow: int
+    dnc: int
+    optedOut: int
+    exhausted: int
+    done: int
+    eligibleNowByTimeZone: dict[str, int]
+
+
+class Answer(BaseModel, Generic[T]):
+    """The dialer routes' envelope: a status and the data, as CONTRACT §9 shows it."""
+
+    status: Literal["success"] = "success"
+    data: T
