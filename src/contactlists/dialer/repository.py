@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, select, tuple_, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,9 +16,12 @@ from contactlists.campaigns import repository as campaigns
 from contactlists.models.campaigns import Campaign, CampaignList
 from contactlists.models.contacts import Contact
 from contactlists.models.dialing import (
+    GONE,
     LEASED,
+    OPTED_OUT,
     READY,
     RETURNING,
+    WAITING,
     DialingAdmission,
     DialingLease,
     DialingRecord,
@@ -27,11 +30,13 @@ from contactlists.models.lists import ContactList
 
 # Contacts admitted per statement; bound parameters stay well under both databases' limits.
 ADMIT_CHUNK = 2_000
+# Keys per lookup statement.
+LOOKUP_CHUNK = 5_000
 # Rows returned to ready per statement; the rest wait for the next call.
 SWEEP_CHUNK = 10_000
 
 
-def _postgres(session: AsyncSession) -> bool:
+def is_postgres(session: AsyncSession) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
@@ -43,12 +48,19 @@ async def campaign(
     SQLite's single writer is how pickers are serialised there: a transaction that read before
     it wrote could not write once another picker had committed.
     """
-    if _postgres(session):
+    if is_postgres(session):
         return await campaigns.get(
             session, account_id=account_id, bot_id=bot_id, campaign_id=campaign_id
         )
     return await campaigns.lock(
         session, account_id=account_id, bot_id=bot_id, campaign_id=campaign_id
+    )
+
+
+async def lock_campaign(session: AsyncSession, campaign: Campaign) -> None:
+    """Hold the campaign's row lock until the transaction ends."""
+    await campaigns.lock(
+        session, account_id=campaign.account_id, bot_id=campaign.bot_id, campaign_id=campaign.id
     )
 
 
@@ -120,7 +132,7 @@ async def contacts_after(
 
 
 def _insert(session: AsyncSession) -> Any:
-    return postgresql_insert if _postgres(session) else sqlite_insert
+    return postgresql_insert if is_postgres(session) else sqlite_insert
 
 
 async def insert_records(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
@@ -149,7 +161,7 @@ async def set_admitted(
         insert.on_conflict_do_update(
             index_elements=["account_id", "campaign_id", "list_id"],
             set_={"position": func.max(DialingAdmission.position, insert.excluded.position)}
-            if not _postgres(session)
+            if not is_postgres(session)
             else {"position": func.greatest(DialingAdmission.position, insert.excluded.position)},
         )
     )
@@ -163,34 +175,77 @@ def _campaign_rows(account_id: str, campaign_id: str) -> list[Any]:
 
 
 async def sweep(session: AsyncSession, *, account_id: str, campaign_id: str, now: datetime) -> int:
-    """Return the rows whose wait is over to ``ready`` (a lease that ran out counts no attempt)."""
-    due = (
-        select(DialingRecord.list_id, DialingRecord.position)
-        .where(
-            *_campaign_rows(account_id, campaign_id),
-            DialingRecord.state.in_(RETURNING),
-            DialingRecord.due_at <= now,
+    """Return the rows whose wait is over to ``ready`` (a lease that ran out counts no attempt).
+
+    One index range per waiting state (``ix_dialing_record_due``), then an update by primary
+    key: an ``UPDATE … WHERE key IN (SELECT … FOR UPDATE)`` was planned as the subquery run
+    again for every record of the campaign.
+    """
+    swept = 0
+    for state in RETURNING:
+        due = (
+            select(DialingRecord.list_id, DialingRecord.position)
+            .where(
+                *_campaign_rows(account_id, campaign_id),
+                DialingRecord.state == state,
+                DialingRecord.due_at <= now,
+            )
+            .limit(SWEEP_CHUNK)
         )
-        .limit(SWEEP_CHUNK)
-    )
-    if _postgres(session):
-        due = due.with_for_update(skip_locked=True)
-    result = await session.execute(
-        update(DialingRecord)
-        .where(
-            *_campaign_rows(account_id, campaign_id),
-            tuple_(DialingRecord.list_id, DialingRecord.position).in_(due),
+        if is_postgres(session):
+            due = due.with_for_update(skip_locked=True)
+        keys = (await session.execute(due)).all()
+        await update_records(
+            session,
+            [
+                {
+                    "account_id": account_id,
+                    "campaign_id": campaign_id,
+                    "list_id": list_id,
+                    "position": position,
+                    "state": READY,
+                    "due_at": None,
+                    "lease_id": None,
+                }
+                for list_id, position in keys
+            ],
         )
-        .values(state=READY, due_at=None, lease_id=None)
-        .execution_options(synchronize_session=False)
-    )
-    return int(getattr(result, "rowcount", 0) or 0)
+        swept += len(keys)
+    return swept
 
 
 @dataclass(frozen=True)
 class Candidate:
     record: DialingRecord
-    contact: Contact
+    contact: Contact | None  # None when the contact was deleted from its list
+
+
+ContactKey = tuple[str, int]  # (list_id, position)
+
+
+async def contacts_at(
+    session: AsyncSession, *, account_id: str, keys: Sequence[ContactKey]
+) -> dict[ContactKey, Contact]:
+    """The contacts at these keys, by primary key: one ``position IN (…)`` probe per list.
+
+    Never a join from records to contacts: without table statistics PostgreSQL planned such a
+    join as a scan of the whole list per record.
+    """
+    by_list: dict[str, list[int]] = {}
+    for list_id, position in keys:
+        by_list.setdefault(list_id, []).append(position)
+    found: dict[ContactKey, Contact] = {}
+    for list_id, positions in by_list.items():
+        for start in range(0, len(positions), LOOKUP_CHUNK):
+            rows = await session.scalars(
+                select(Contact).where(
+                    Contact.account_id == account_id,
+                    Contact.list_id == list_id,
+                    Contact.position.in_(positions[start : start + LOOKUP_CHUNK]),
+                )
+            )
+            found.update(((row.list_id, row.position), row) for row in rows)
+    return found
 
 
 async def candidates(
@@ -208,15 +263,7 @@ async def candidates(
     if not list_ids:
         return []
     statement = (
-        select(DialingRecord, Contact)
-        .join(
-            Contact,
-            and_(
-                Contact.account_id == DialingRecord.account_id,
-                Contact.list_id == DialingRecord.list_id,
-                Contact.position == DialingRecord.position,
-            ),
-        )
+        select(DialingRecord)
         .where(
             *_campaign_rows(account_id, campaign_id),
             DialingRecord.state == READY,
@@ -232,10 +279,13 @@ async def candidates(
         .limit(limit)
         .execution_options(populate_existing=True)
     )
-    if _postgres(session):
-        statement = statement.with_for_update(skip_locked=True, of=DialingRecord)
-    rows = await session.execute(statement)
-    return [Candidate(record, contact) for record, contact in rows]
+    if is_postgres(session):
+        statement = statement.with_for_update(skip_locked=True)
+    records = list(await session.scalars(statement))
+    contacts = await contacts_at(
+        session, account_id=account_id, keys=[(r.list_id, r.position) for r in records]
+    )
+    return [Candidate(r, contacts.get((r.list_id, r.position))) for r in records]
 
 
 async def update_records(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
@@ -262,56 +312,40 @@ class LeaseFound:
 
 
 async def leases(
-    session: AsyncSession, *, account_id: str, campaign_id: str, lease_ids: Sequence[str]
+    session: AsyncSession,
+    *,
+    account_id: str,
+    campaign_id: str,
+    lease_ids: Sequence[str],
+    live_list_ids: Collection[str],
 ) -> dict[str, LeaseFound]:
-    """The campaign's leases of those ids, each with its record and whether it is reachable."""
+    """The campaign's leases of those ids, each with its record and whether it is reachable
+    (its list live and attached to the campaign, its contact still there)."""
     if not lease_ids:
         return {}
-    live_list = (
-        select(ContactList.id)
-        .join(
-            CampaignList,
-            (CampaignList.account_id == ContactList.account_id)
-            & (CampaignList.list_id == ContactList.id),
+    found = list(
+        await session.scalars(
+            select(DialingLease)
+            .where(
+                DialingLease.account_id == account_id,
+                DialingLease.campaign_id == campaign_id,
+                DialingLease.id.in_(list(set(lease_ids))),
+            )
+            .execution_options(populate_existing=True)
         )
-        .where(
-            ContactList.account_id == account_id,
-            ContactList.id == DialingLease.list_id,
-            ContactList.deleted_at.is_(None),
-            CampaignList.campaign_id == campaign_id,
-        )
-        .exists()
     )
-    contact_exists = (
-        select(Contact.position)
-        .where(
-            Contact.account_id == account_id,
-            Contact.list_id == DialingLease.list_id,
-            Contact.position == DialingLease.position,
-        )
-        .exists()
-    )
-    rows = await session.execute(
-        select(DialingLease, DialingRecord, and_(live_list, contact_exists))
-        .outerjoin(
+    keys = [(lease.list_id, lease.position) for lease in found]
+    contacts = await existing_keys(session, account_id=account_id, keys=keys)
+    answer = {}
+    for lease in found:
+        record = await session.get(
             DialingRecord,
-            and_(
-                DialingRecord.account_id == DialingLease.account_id,
-                DialingRecord.campaign_id == DialingLease.campaign_id,
-                DialingRecord.list_id == DialingLease.list_id,
-                DialingRecord.position == DialingLease.position,
-            ),
+            (account_id, campaign_id, lease.list_id, lease.position),
+            populate_existing=True,
         )
-        .where(
-            DialingLease.account_id == account_id,
-            DialingLease.campaign_id == campaign_id,
-            DialingLease.id.in_(list(set(lease_ids))),
-        )
-        .execution_options(populate_existing=True)
-    )
-    return {
-        lease.id: LeaseFound(lease, record, bool(reachable)) for lease, record, reachable in rows
-    }
+        reachable = lease.list_id in live_list_ids and (lease.list_id, lease.position) in contacts
+        answer[lease.id] = LeaseFound(lease, record, reachable)
+    return answer
 
 
 async def end_lease(
@@ -366,20 +400,168 @@ async def outcome_of(session: AsyncSession, *, account_id: str, lease_id: str) -
 
 async def summary_rows(
     session: AsyncSession, *, account_id: str, campaign_id: str, list_ids: Sequence[str]
-) -> Sequence[Any]:
-    """(state, rank, phone, zones) of every reachable record of the campaign."""
+) -> list[Any]:
+    """(state, rank, phone, zones) of every record of the campaign whose contact exists."""
     if not list_ids:
         return []
-    rows = await session.execute(
-        select(DialingRecord.state, DialingRecord.rank, DialingRecord.phone, DialingRecord.zones)
-        .join(
-            Contact,
-            and_(
-                Contact.account_id == DialingRecord.account_id,
-                Contact.list_id == DialingRecord.list_id,
-                Contact.position == DialingRecord.position,
-            ),
+    rows = (
+        await session.execute(
+            select(
+                DialingRecord.list_id,
+                DialingRecord.position,
+                DialingRecord.state,
+                DialingRecord.rank,
+                DialingRecord.phone,
+                DialingRecord.zones,
+            ).where(
+                *_campaign_rows(account_id, campaign_id),
+                DialingRecord.list_id.in_(list_ids),
+                DialingRecord.state != GONE,
+            )
         )
-        .where(*_campaign_rows(account_id, campaign_id), DialingRecord.list_id.in_(list_ids))
+    ).all()
+    existing = await existing_keys(
+        session, account_id=account_id, keys=[(row.list_id, row.position) for row in rows]
     )
-    return rows.all()
+    return [row for row in rows if (row.list_id, row.position) in existing]
+
+
+async def existing_keys(
+    session: AsyncSession, *, account_id: str, keys: Sequence[ContactKey]
+) -> set[ContactKey]:
+    """Which of these contacts exist (probes of the contact's primary key, per list)."""
+    by_list: dict[str, list[int]] = {}
+    for list_id, position in keys:
+        by_list.setdefault(list_id, []).append(position)
+    found: set[ContactKey] = set()
+    for list_id, positions in by_list.items():
+        for start in range(0, len(positions), LOOKUP_CHUNK):
+            rows = await session.scalars(
+                select(Contact.position).where(
+                    Contact.account_id == account_id,
+                    Contact.list_id == list_id,
+                    Contact.position.in_(positions[start : start + LOOKUP_CHUNK]),
+                )
+            )
+            found.update((list_id, position) for position in rows)
+    return found
+
+
+# ---------------------------------------------------------------- Kore.ai's routes
+
+
+async def records_page(
+    session: AsyncSession,
+    *,
+    account_id: str,
+    campaign_id: str,
+    list_ids: Sequence[str],
+    skip: int,
+    limit: int,
+) -> tuple[list[tuple[DialingRecord, Contact]], int]:
+    """A page of the campaign's records with their contacts, and how many records there are."""
+    if not list_ids:
+        return [], 0
+    reachable = [
+        *_campaign_rows(account_id, campaign_id),
+        DialingRecord.list_id.in_(list_ids),
+        DialingRecord.state != GONE,
+    ]
+    total = await session.scalar(select(func.count()).select_from(DialingRecord).where(*reachable))
+    records = list(
+        await session.scalars(
+            select(DialingRecord)
+            .where(*reachable)
+            .order_by(DialingRecord.list_id, DialingRecord.position)
+            .offset(skip)
+            .limit(limit)
+        )
+    )
+    contacts = await contacts_at(
+        session, account_id=account_id, keys=[(r.list_id, r.position) for r in records]
+    )
+    page = [
+        (record, contacts[(record.list_id, record.position)])
+        for record in records
+        if (record.list_id, record.position) in contacts
+    ]
+    return page, int(total or 0)
+
+
+async def records_of_contacts(
+    session: AsyncSession,
+    *,
+    account_id: str,
+    campaign_id: str,
+    list_ids: Sequence[str],
+    contact_ids: Sequence[str],
+) -> dict[str, DialingRecord]:
+    """The records of these contacts (by public id, through the contact's id index)."""
+    if not list_ids or not contact_ids:
+        return {}
+    keys = await session.execute(
+        select(Contact.id, Contact.list_id, Contact.position).where(
+            Contact.account_id == account_id,
+            Contact.id.in_(list(set(contact_ids))),
+            Contact.list_id.in_(list_ids),
+        )
+    )
+    found: dict[str, DialingRecord] = {}
+    for contact_id, list_id, position in keys:
+        record = await session.get(
+            DialingRecord, (account_id, campaign_id, list_id, position), populate_existing=True
+        )
+        if record is not None:
+            found[contact_id] = record
+    return found
+
+
+async def schedule_callback(
+    session: AsyncSession, *, record: DialingRecord, at: datetime, now: datetime
+) -> bool:
+    """Make the record a callback due ``at``, unless it is leased or opted out meanwhile."""
+    result = await session.execute(
+        update(DialingRecord)
+        .where(
+            *_campaign_rows(record.account_id, record.campaign_id),
+            DialingRecord.list_id == record.list_id,
+            DialingRecord.position == record.position,
+            DialingRecord.state.not_in((LEASED, OPTED_OUT)),
+        )
+        .values(state=WAITING, rank=0, due_at=at, callback_at=at, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def campaign_named(
+    session: AsyncSession, *, account_id: str, bot_id: str, name: str
+) -> Campaign | None:
+    return await session.scalar(
+        select(Campaign).where(
+            Campaign.account_id == account_id,
+            Campaign.bot_id == bot_id,
+            Campaign.lname == name.strip().casefold(),
+        )
+    )
+
+
+async def set_schedule(
+    session: AsyncSession,
+    *,
+    campaign: Campaign,
+    schedule: dict[str, Any],
+    actor: str,
+    now: datetime,
+) -> Campaign | None:
+    return await campaigns.update_campaign(
+        session,
+        account_id=campaign.account_id,
+        bot_id=campaign.bot_id,
+        campaign_id=campaign.id,
+        values={
+            "document": {**campaign.document, "schedule": schedule},
+            "updated_at": now,
+            "updated_by": actor,
+        },
+    )

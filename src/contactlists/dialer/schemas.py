@@ -105,3 +105,82 @@ class Answer(BaseModel, Generic[T]):
 
     status: Literal["success"] = "success"
     data: T
+
+
+# ---------------------------------------------------------------- Kore.ai's shapes
+
+MAX_CONTACTS_PAGE = 100
+MAX_PAGE = 10**9
+MAX_CALLBACKS = 1_000
+KORE_DATE_TIME = r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$"
+WeekDay = Literal["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+
+
+class ContactsPageRequest(_Request):
+    """Body of ``status?view=contacts``; both optional."""
+
+    page: Annotated[int, Field(ge=1, le=MAX_PAGE, strict=True)] = 1
+    limit: Annotated[int, Field(ge=1, le=MAX_CONTACTS_PAGE, strict=True)] = 50
+
+
+class ContactStatus(BaseModel):
+    phoneNumber: str
+    uniqueId: str
+    dialerOutcome: str
+    numberOfAttemptsSoFar: int
+    botSessionId: str
+    agentDispositionCodes: list[str]
+    botOutboundStatus: str
+    botOutboundStatusDetail: str
+
+
+class ContactsStatusPage(BaseModel):
+    results: list[ContactStatus]
+    page: int
+    limit: int
+    totalPages: int
+    totalResults: int
+
+
+class CallbackRequestItem(_Request):
+    """One item of ``callContactAt``'s array body."""
+
+    campaignDialingListId: Annotated[str, StringConstraints(min_length=1, max_length=SHORT_TEXT)]
+    timeToContact: AwareDatetime
+
+
+class CallbackResult(BaseModel):
+    campaignDialingListId: str
+    status: Literal["success", "failed"]
+    reason: str | None = None
+
+
+class DailyDetails(_Request):
+    onceEveryNdays: Annotated[int, Field(ge=1, le=365, strict=True)]
+
+
+class WeeklyDetails(_Request):
+    onceEveryNweeks: Annotated[int, Field(ge=1, le=52, strict=True)]
+    whichDays: Annotated[list[WeekDay], Field(min_length=1, max_length=7)]
+
+
+class Recurrence(_Request):
+    recurType: Literal["Daily", "Weekly"]
+    dailyDetails: DailyDetails | None = None
+    weeklyDetails: WeeklyDetails | None = None
+
+
+class ScheduleRequest(_Request):
+    """Body of ``schedule?enableSchedule=true``; times are the campaign's zone's wall clock."""
+
+    startDateTime: Annotated[str, StringConstraints(pattern=KORE_DATE_TIME)]
+    endDateTime: Annotated[str, StringConstraints(pattern=KORE_DATE_TIME)]
+    recurrenceObject: Recurrence | None = None
+
+
+class ScheduleAnswer(BaseModel):
+    """Kore.ai's schedule answer: status, message and the campaign's id, no data."""
+
+    status: Literal["success"] = "success"
+    message: str
+    id: str

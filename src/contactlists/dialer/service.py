@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from contactlists.auth import Caller
 from contactlists.dialer import repository, windows
@@ -30,11 +30,11 @@ from contactlists.dnc import service as dnc
 from contactlists.errors import InvalidState, NotFound, Problem, ValidationFailed
 from contactlists.lists.dnc import ensure_default_dnc
 from contactlists.models.campaigns import Campaign
-from contactlists.models.contacts import Contact
 from contactlists.models.dialing import (
     DNC,
     DONE,
     EXHAUSTED,
+    GONE,
     LEASED,
     OPTED_OUT,
     READY,
@@ -91,7 +91,7 @@ def _not_found(campaign_id: str) -> NotFound:
     return NotFound(f"Campaign {campaign_id} was not found.")
 
 
-async def _campaign(session: AsyncSession, caller: Caller, campaign_id: str) -> Campaign:
+async def find_campaign(session: AsyncSession, caller: Caller, campaign_id: str) -> Campaign:
     found = await repository.campaign(
         session, account_id=caller.account_id, bot_id=caller.bot_id, campaign_id=campaign_id
     )
@@ -154,8 +154,41 @@ async def admit(
     lists: CampaignLists,
     strategy: Strategy,
     now: datetime,
+    *,
+    apart: async_sessionmaker[AsyncSession] | None = None,
 ) -> None:
-    """Give every contact of the campaign's lists not seen yet its dialing record."""
+    """Give every contact of the campaign's lists not seen yet its dialing record.
+
+    Admitters of one campaign take turns on the campaign's row lock: two of them inserting the
+    same records at once would each wait on the other's rows (PostgreSQL), statement by
+    statement. Once every list is admitted, no lock is taken at all. On PostgreSQL, with
+    ``apart``, admission commits in a transaction of its own, so the lock is not held through
+    the rest of the request (SQLite's request transaction already holds its single writer).
+    """
+    known = await repository.admitted(
+        session, account_id=caller.account_id, campaign_id=campaign.id
+    )
+    if not any(
+        (known[item.id].position if item.id in known else 0) < item.last_position
+        for item in lists.contacts
+    ):
+        return
+    if apart is None or not repository.is_postgres(session):
+        await _admit_locked(session, caller, campaign, lists, strategy, now)
+        return
+    async with apart() as own, own.begin():
+        await _admit_locked(own, caller, campaign, lists, strategy, now)
+
+
+async def _admit_locked(
+    session: AsyncSession,
+    caller: Caller,
+    campaign: Campaign,
+    lists: CampaignLists,
+    strategy: Strategy,
+    now: datetime,
+) -> None:
+    await repository.lock_campaign(session, campaign)
     known = await repository.admitted(
         session, account_id=caller.account_id, campaign_id=campaign.id
     )
@@ -204,13 +237,17 @@ async def _blocking_lists(
 
 
 async def _prepared(
-    session: AsyncSession, caller: Caller, campaign: Campaign, now: datetime
+    session: AsyncSession,
+    caller: Caller,
+    campaign: Campaign,
+    now: datetime,
+    apart: async_sessionmaker[AsyncSession] | None,
 ) -> tuple[Strategy, CampaignLists]:
     strategy = Strategy.of(campaign)
     lists = await repository.lists_of(
         session, account_id=caller.account_id, campaign_id=campaign.id
     )
-    await admit(session, caller, campaign, lists, strategy, now)
+    await admit(session, caller, campaign, lists, strategy, now, apart=apart)
     await repository.sweep(session, account_id=caller.account_id, campaign_id=campaign.id, now=now)
     return strategy, lists
 
@@ -227,7 +264,8 @@ def _dnc_until(entries: Sequence[dnc_repository.Entry], now: datetime) -> dateti
 
 
 def _leased(candidate: Candidate, lease_id: str, attempt: int, expires: datetime) -> LeasedContact:
-    contact: Contact = candidate.contact
+    contact = candidate.contact
+    assert contact is not None
     return LeasedContact(
         leaseId=lease_id,
         contactId=contact.id,
@@ -261,14 +299,15 @@ async def next_contacts(
     *,
     now: datetime,
     local_hours: LocalHours,
+    apart: async_sessionmaker[AsyncSession] | None = None,
 ) -> list[LeasedContact]:
     """Lease up to ``body.limit`` contacts eligible now, in the contract's order."""
-    campaign = await _campaign(session, caller, campaign_id)
+    campaign = await find_campaign(session, caller, campaign_id)
     if campaign.status != ACTIVE:
         raise InvalidState(
             f"Campaign {campaign.name} is {campaign.status}; only an Active campaign is dialed."
         )
-    strategy, lists = await _prepared(session, caller, campaign, now)
+    strategy, lists = await _prepared(session, caller, campaign, now, apart)
     if not windows.campaign_open(strategy.calling_hours, now):
         return []
     blocking = await _blocking_lists(session, caller, lists)
@@ -295,7 +334,9 @@ async def next_contacts(
         leases: list[dict[str, Any]] = []
         for candidate in batch:
             record = candidate.record
-            if record.attempts >= strategy.max_attempts:
+            if candidate.contact is None:
+                changes.append({**_key(record), "state": GONE, "due_at": None})
+            elif record.attempts >= strategy.max_attempts:
                 changes.append({**_key(record), "state": EXHAUSTED, "due_at": None})
             elif record.phone in held:
                 due = _dnc_until(held[record.phone], now)
@@ -394,13 +435,17 @@ async def report(
 ) -> list[OutcomeResult]:
     """Apply each outcome to the lease it names, once; in the order given."""
     _callbacks_missing(items)
-    campaign = await _campaign(session, caller, campaign_id)
+    campaign = await find_campaign(session, caller, campaign_id)
     strategy = Strategy.of(campaign)
+    lists = await repository.lists_of(
+        session, account_id=caller.account_id, campaign_id=campaign.id
+    )
     found = await repository.leases(
         session,
         account_id=caller.account_id,
         campaign_id=campaign.id,
         lease_ids=[item.leaseId for item in items],
+        live_list_ids={item.id for item in lists.contacts},
     )
     results: list[OutcomeResult] = []
     do_not_call: set[str] = set()
@@ -456,14 +501,15 @@ async def summary(
     *,
     now: datetime,
     local_hours: LocalHours,
+    apart: async_sessionmaker[AsyncSession] | None = None,
 ) -> Summary:
     """The campaign's contacts counted by what the dialer would do with them now.
 
     Each contact is in exactly one count, judged in this order: opted out, exhausted, done,
     leased, callback, waiting retry, DNC, outside its window (or the campaign's), eligible now.
     """
-    campaign = await _campaign(session, caller, campaign_id)
-    strategy, lists = await _prepared(session, caller, campaign, now)
+    campaign = await find_campaign(session, caller, campaign_id)
+    strategy, lists = await _prepared(session, caller, campaign, now, apart)
     rows = await repository.summary_rows(
         session,
         account_id=caller.account_id,

@@ -36,8 +36,9 @@ DNC = "dnc"  # due_at: when the DNC entry ends, or when to look at the DNC lists
 OPTED_OUT = "opted_out"
 EXHAUSTED = "exhausted"
 DONE = "done"
+GONE = "gone"  # its contact was deleted from the list
 RETURNING = (LEASED, WAITING, WINDOW, DNC)
-FINAL = (OPTED_OUT, EXHAUSTED, DONE)
+FINAL = (OPTED_OUT, EXHAUSTED, DONE, GONE)
 
 
 class DialingRecord(Base):
