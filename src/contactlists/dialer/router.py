@@ -179,6 +179,11 @@ async def campaign_status(
     ] = "status",
 ) -> Any:
     """A campaign's status and name, or (`view=contacts`) a page of its contacts' outcomes."""
+    # The body is judged the same way for both views, so it means one thing whatever the view.
+    data = _json(raw) if raw.strip() else {}
+    if not isinstance(data, dict):
+        raise ValidationFailed.field("body", "The body must be a JSON object.")
+    query = validate_body(ContactsPageRequest, data)
     if view == "status":
         found = await campaigns.status(session, caller, campaign_id)
         return JSONResponse(
@@ -186,10 +191,6 @@ async def campaign_status(
                 mode="json", by_alias=True, exclude_none=True
             )
         )
-    data = _json(raw) if raw.strip() else {}
-    if not isinstance(data, dict):
-        raise ValidationFailed.field("body", "The body must be a JSON object.")
-    query = validate_body(ContactsPageRequest, data)
     page = await kore.contacts_status(session, caller, campaign_id, query)
     return JSONResponse(Answer(data=page).model_dump(mode="json"))
 
@@ -241,6 +242,8 @@ async def schedule_campaign(
     ],
 ) -> Any:
     """Enable a campaign's schedule (start, end, recurrence) or disable it."""
+    if "\x00" in campaignName:
+        raise ValidationFailed.field("campaignName", "must not contain NUL characters")
     enable = enableSchedule == "true"
     body = None
     if enable:

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Generic, Literal, TypeVar
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
 
 from contactlists.schemas import Timestamp
 
@@ -27,7 +35,26 @@ Outcome = Literal[
     "do_not_call",
     "opted_out",
 ]
-Short = Annotated[str, StringConstraints(min_length=1, max_length=SHORT_TEXT)]
+
+
+def _no_nul(value: str) -> str:
+    # Neither database stores NUL in text (PostgreSQL refuses it): a 400, not a 500.
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+def _iso_text(value: object) -> object:
+    # JSON carries times as ISO 8601 text; a number would be read as a Unix time otherwise.
+    if not isinstance(value, str):
+        raise ValueError("must be an ISO 8601 date and time with its offset")
+    return value
+
+
+IsoTime = Annotated[AwareDatetime, BeforeValidator(_iso_text)]
+Short = Annotated[
+    str, StringConstraints(min_length=1, max_length=SHORT_TEXT), AfterValidator(_no_nul)
+]
 
 
 class _Request(BaseModel):
@@ -62,12 +89,14 @@ class LeasedContacts(BaseModel):
 
 
 class OutcomeItem(_Request):
-    leaseId: Annotated[str, StringConstraints(min_length=1, max_length=48)]
+    leaseId: Annotated[str, StringConstraints(min_length=1, max_length=48), AfterValidator(_no_nul)]
     outcome: Outcome
-    callbackAt: AwareDatetime | None = None
+    callbackAt: IsoTime | None = None
     dispositionCodes: Annotated[list[Short], Field(max_length=MAX_DISPOSITIONS)] | None = None
     botSessionId: Short | None = None
-    detail: Annotated[str, StringConstraints(max_length=DETAIL_TEXT)] | None = None
+    detail: (
+        Annotated[str, StringConstraints(max_length=DETAIL_TEXT), AfterValidator(_no_nul)] | None
+    ) = None
 
 
 class OutcomeRequest(_Request):
@@ -145,8 +174,8 @@ class ContactsStatusPage(BaseModel):
 class CallbackRequestItem(_Request):
     """One item of ``callContactAt``'s array body."""
 
-    campaignDialingListId: Annotated[str, StringConstraints(min_length=1, max_length=SHORT_TEXT)]
-    timeToContact: AwareDatetime
+    campaignDialingListId: Short
+    timeToContact: IsoTime
 
 
 class CallbackResult(BaseModel):
