@@ -20,8 +20,13 @@ install: $(STAMP) ## Create .venv with the service and the dev tools
 run: $(STAMP) ## Migrate and serve on SQLite (./contactlists.db) at http://127.0.0.1:8000
 	$(BIN)/contactlists serve
 
+# Tests share out over TEST_PROCESSES processes (pytest-xdist), each with its own databases;
+# those marked `serial` (real processes, sockets, timing) run afterwards, alone. A part that
+# PYTEST_ARGS leaves empty (pytest's exit status 5) is not a failure.
+TEST_PROCESSES ?= 3
 test: $(STAMP) ## Run the tests (on PostgreSQL too when CONTACTLISTS_TEST_DATABASE_URL is set)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_PROCESSES) -m "not serial" $(PYTEST_ARGS) || [ $$? -eq 5 ]
+	$(BIN)/python -m pytest -m serial $(PYTEST_ARGS) || [ $$? -eq 5 ]
 
 lint: $(STAMP) ## ruff; the SDK's _sync.py is what _async.py generates; the import contract
 	$(BIN)/ruff check src tests scripts

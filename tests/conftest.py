@@ -24,6 +24,7 @@ from contactlists.app import create_app
 from contactlists.config import Settings
 from contactlists.db import migrate
 from tests.support import databases
+from tests.support.jobs import cancel_leftover_jobs
 from tests.support.tenants import Tenant, TenantFactory
 
 # Fixtures of real processes: `own`, `started` (background work), `live` (SDK and CLI), `cli`.
@@ -86,6 +87,7 @@ async def app(settings: Settings) -> AsyncIterator[FastAPI]:
     application = create_app(settings)
     async with application.router.lifespan_context(application):
         yield application
+        await cancel_leftover_jobs(application.state.sessionmaker)
 
 
 @pytest.fixture

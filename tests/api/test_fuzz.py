@@ -24,6 +24,7 @@ from schemathesis.python import asgi
 from contactlists.app import create_app
 from contactlists.config import Settings
 from tests.support.fuzz import Seed, seed
+from tests.support.jobs import cancel_leftover_jobs_at
 
 MAX_EXAMPLES = int(os.environ.get("CONTACTLISTS_FUZZ_EXAMPLES", "10"))
 # The v1 family and the trigger-only prefixes run the v2 family's handlers, and a campaign
@@ -100,6 +101,7 @@ def target(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
     finally:
         # Closes the app's engine, so the test databases can be dropped.
         asgi.shutdown_lifespans()
+        cancel_leftover_jobs_at(database_url)  # the uploads it queued, never run
 
 
 @schema.parametrize()

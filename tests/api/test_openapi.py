@@ -1,11 +1,13 @@
 """The OpenAPI document tells the truth: each answer below is held to what it documents.
 
 The Schemathesis run (test_fuzz.py) explores; these are the cases it found, kept as plain
-examples, and the document's own structure (every error status, resolvable references).
+examples, and the document's own structure (every error status, resolvable references);
+and the operations routes beside it: health, readiness and the docs page.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -14,6 +16,7 @@ from httpx import AsyncClient, Response
 
 from contactlists.app import create_app
 from contactlists.config import Settings
+from contactlists.db import migrate
 from tests.support.campaigns import CampaignPaths, create_campaign, sms_body
 from tests.support.contacts import add_contacts, create_list
 from tests.support.envelope import assert_validation_error
@@ -283,3 +286,66 @@ async def test_a_query_parameter_given_twice_is_refused(
     assert_documented(f"get_all_contact_lists_{family}_get", response)
     assert anonymous.status_code == 401, "credentials are checked first"
     assert once.status_code in (200, 403), once.text
+
+
+# ---------------------------------------------------------------- operations routes
+
+
+@pytest.mark.anyio
+async def test_health_and_readiness(client: AsyncClient) -> None:
+    health = await client.get("/healthz")
+    ready = await client.get("/readyz")
+
+    assert health.status_code == 200
+    assert health.json() == {"status": "ok"}
+    assert ready.status_code == 200
+    assert ready.json() == {"status": "ok", "schema": migrate.head_revision()}
+
+
+@pytest.mark.anyio
+async def test_openapi_lists_every_contact_list_operation_of_both_families(
+    client: AsyncClient,
+) -> None:
+    response = await client.get("/openapi.json")
+
+    assert response.status_code == 200
+    paths = response.json()["paths"]
+    operation_ids = []
+    for prefix in (
+        "/agentassist/api/v1/public/{bot}/campaign/contactList",
+        "/campaign/api/v2/public/{bot}/campaign/contactList",
+    ):
+        expected = {
+            f"{prefix}/createContactList": {"post"},
+            f"{prefix}/getAllListDetails": {"get", "post"},
+            f"{prefix}/{{list_id}}": {"get", "put", "delete"},
+        }
+        for path, methods in expected.items():
+            assert path in paths, path
+            assert methods <= set(paths[path]), (path, set(paths[path]))
+            operation_ids += [paths[path][method]["operationId"] for method in methods]
+        create_body = paths[f"{prefix}/createContactList"]["post"]["requestBody"]
+        schema = create_body["content"]["application/json"]["schema"]
+        assert {"name", "description", "source", "allowDuplicates"} <= set(schema["properties"])
+    assert len(set(operation_ids)) == len(operation_ids) == 12
+
+
+@pytest.mark.anyio
+async def test_docs_use_only_local_assets(client: AsyncClient) -> None:
+    response = await client.get("/docs")
+
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    html = response.text
+    assert "http://" not in html
+    assert "https://" not in html
+    assert "//cdn" not in html
+    assets = re.findall(r"""(?:src|href)\s*=\s*["']([^"']+)["']""", html)
+    assert any(asset.endswith(".js") for asset in assets), assets
+    assert any(asset.endswith(".css") for asset in assets), assets
+    for asset in assets:
+        assert asset.startswith("/static/swagger-ui/"), asset
+        fetched = await client.get(asset)
+        assert fetched.status_code == 200, asset
+        assert fetched.content, asset
+    assert "/openapi.json" in html

@@ -60,8 +60,9 @@ def retries(metrics: Metrics, kind: str, cause: str) -> float:
 
 
 def quick_retries(settings: Settings, **more: object) -> Settings:
+    # Long enough that a pool going idle on a busy machine does not find the job due again.
     return settings.model_copy(
-        update={"job_retry_seconds": 0.05, "job_retry_max_seconds": 0.05, **more}
+        update={"job_retry_seconds": 0.5, "job_retry_max_seconds": 0.5, **more}
     )
 
 

@@ -34,11 +34,18 @@ CONNECTION_VARIABLES = (
     "CONTACTLISTS_CONFIG",
 )
 PROCESS_TIMEOUT_SECONDS = 120
+# Set by pytest-xdist in its workers (80 columns); the CLI's output to a pipe has its own width,
+# which tests asserting on a table rely on. A test wanting a terminal's width sets COLUMNS.
+TERMINAL_SIZE = ("COLUMNS", "LINES")
 
 
 def base_environment(config_home: Path) -> dict[str, str]:
     """This environment without CONTACTLISTS_*, with profile files under ``config_home``."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("CONTACTLISTS_")}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("CONTACTLISTS_") and key not in TERMINAL_SIZE
+    }
     env["XDG_CONFIG_HOME"] = str(config_home)
     env["PYTHONUNBUFFERED"] = "1"
     return env
@@ -64,6 +71,7 @@ class Cli:
             key: None for key in os.environ if key.startswith("CONTACTLISTS_")
         }
         overrides.update(dict.fromkeys(CONNECTION_VARIABLES))
+        overrides.update(dict.fromkeys(TERMINAL_SIZE))
         overrides["XDG_CONFIG_HOME"] = str(self.config_home)
         if self.tenant is not None:
             overrides.update(self.tenant.environment())

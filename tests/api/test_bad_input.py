@@ -1,9 +1,15 @@
-"""Hostile inputs across every route family: each answers 4xx with the envelope, nothing changes.
+"""Bad input across every route family: each answers 4xx with the envelope, nothing changes.
 
-One table of requests, each with the status it must get. Before each case a tenant has a list
-with contacts, a finished import job and a campaign over the list; after it the same reads show
-the same data, no job was queued and no uploaded file was kept. The app runs with small limits
-(bodies of 128 KiB, uploads of 16 KiB, batches of 20), so the oversized cases stay cheap.
+One table of requests, each with the status it must get and, where the rule is about it, the
+fields its 400 names, a fragment of its message, the methods its 405 allows or the whole answer.
+Before each case a tenant has lists, contacts, a finished import job and a campaign over a list,
+and a tenant of another account has lists of its own; after it the same reads show the same
+data, no job was queued and no uploaded file was kept. The app runs with small limits (bodies of
+128 KiB, uploads of 16 KiB, batches of 20), so the oversized cases stay cheap.
+
+The rows are grouped by route family and kind of badness. What a row cannot say (a value read
+back exactly, request ids, a body cut off while it streams, generated and random inputs) is in
+test_input_rules.py; the Schemathesis fuzzer is test_fuzz.py.
 """
 
 from __future__ import annotations
@@ -15,16 +21,20 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient, Response
+from sqlalchemy import func, select
 
 from contactlists.app import create_app
 from contactlists.config import Settings
+from contactlists.models.jobs import Job
 from tests.support.campaigns import CampaignPaths, create_campaign, voice_body
 from tests.support.contacts import ADD_CONTACTS, add_contacts, all_contacts, create_list
-from tests.support.envelope import assert_failure
+from tests.support.envelope import assert_failure, assert_validation_error
+from tests.support.jobs import cancel_leftover_jobs
 from tests.support.paths import Paths
 from tests.support.tenants import Tenant, TenantFactory
 from tests.support.uploads import csv_bytes, files_under, multipart_body
@@ -77,6 +87,16 @@ class Case:
     # The request's own credentials are left out (401 cases).
     anonymous: bool = False
     reason: str | None = None
+    # Sent by the tenant of the other account, with its own bot in {v1} and {v2}.
+    other: bool = False
+    # A 400 names exactly these fields, one entry each (a field may repeat).
+    fields: tuple[str, ...] | None = None
+    # The first entry's message says this.
+    says: str | None = None
+    # A 405's Allow header lists at least these methods (and never the request's).
+    allow: frozenset[str] = frozenset()
+    # The whole answer.
+    exact: dict[str, Any] | None = None
 
 
 def js(value: Any) -> bytes:
@@ -117,7 +137,9 @@ def mapping_part(content: bytes) -> tuple[bytes, bytes]:
 GOOD_CSV = csv_bytes([["phoneNumber", "firstName"], [PHONE, "Ann"]])
 
 
-def upload_case(case_id: str, status: int, *parts: tuple[bytes, bytes], family: str = "v1") -> Case:
+def upload_case(
+    case_id: str, status: int, *parts: tuple[bytes, bytes], family: str = "v1", **checks: Any
+) -> Case:
     content, content_type = form(*parts)
     return Case(
         case_id,
@@ -126,6 +148,7 @@ def upload_case(case_id: str, status: int, *parts: tuple[bytes, bytes], family: 
         status,
         content,
         content_type,
+        **checks,
     )
 
 
@@ -853,12 +876,653 @@ def state_and_credential_cases() -> list[Case]:
     ]
 
 
-CASES = body_cases() + upload_cases() + path_and_query_cases() + state_and_credential_cases()
+# ---------------------------------------------------------------- routes, methods and ids
+
+FAMILIES = ("v1", "v2")
+# A list id of the right form that no list has.
+UNKNOWN_LIST = "cl-5e0f6a52-7d1c-4f57-9a43-2b0c9d8e1f05"
 
 
-def test_the_table_is_large_and_its_ids_unique() -> None:
+def family_of(index: int) -> str:
+    """Rows of one rule go alternately through v1 and v2: each family sees half of them."""
+    return "{" + FAMILIES[index % 2] + "}"
+
+
+def route_cases() -> list[Case]:
+    """Unknown routes, wrong methods and ids that name nothing of the tenant's."""
+    rows = [
+        Case(f"route-unknown-{index}", method, path, 404, content_type=None)
+        for index, (method, path) in enumerate(
+            [
+                ("GET", "/nope"),
+                ("POST", "/"),
+                ("GET", "/agentassist/api/v9/public/{bot}/campaign/contactList/x"),
+                ("POST", "{v1}/contactList/createContactList/extra"),
+                ("GET", "{v1}/contactLists"),
+            ]
+        )
+    ]
+    # Wrong methods, with a body and without; on a list that exists and on one that does not.
+    wrong = [
+        ("PATCH", "{v1}/contactList/%s", {"GET", "PUT", "DELETE"}),
+        ("PATCH", "{v2}/contactList/%s", {"GET", "PUT", "DELETE"}),
+        ("POST", "{v2}/contactList/%s", {"GET", "PUT", "DELETE"}),
+        ("PATCH", "{v1}/contactList/getAllListDetails", {"GET", "POST"}),
+        ("PATCH", "{v2}/contactList/createContactList", {"POST"}),
+        ("POST", "/healthz", {"GET"}),
+    ]
+    for index, (method, path, methods) in enumerate(wrong):
+        rows.append(
+            Case(
+                f"method-wrong-{index}",
+                method,
+                path.replace("%s", "{list}"),
+                405,
+                b'{"name": "Changed"}',
+                allow=frozenset(methods),
+            )
+        )
+        rows.append(
+            Case(
+                f"method-wrong-unknown-list-{index}",
+                method,
+                path.replace("%s", UNKNOWN_LIST),
+                405,
+                allow=frozenset(methods),
+            )
+        )
+    # createContactList and getAllListDetails are routes of their own, not list ids.
+    for family in FAMILIES:
+        for method, route, served in [
+            ("DELETE", "createContactList", "POST"),
+            ("GET", "createContactList", "POST"),
+            ("PUT", "createContactList", "POST"),
+            ("PUT", "getAllListDetails", "GET"),
+            ("DELETE", "getAllListDetails", "GET"),
+        ]:
+            rows.append(
+                Case(
+                    f"method-named-route-{family}-{method.lower()}-{route}",
+                    method,
+                    f"{{{family}}}/contactList/{route}",
+                    405,
+                    b'{"name": "x"}',
+                    allow=frozenset({served}),
+                )
+            )
+    # Unknown, malformed and long list ids, and another account's list: all 404.
+    unknown_ids = [
+        UNKNOWN_LIST,
+        "not-a-list-id",
+        "cl-",
+        "cl-%E2%98%83",
+        "%20",
+        "cl-" + "f" * 2_000,
+        "{foreign}",
+    ]
+    index = 0
+    for id_index, list_id in enumerate(unknown_ids):
+        for how, method, body in [
+            ("get", "GET", None),
+            ("put", "PUT", js({"name": "Renamed"})),
+            ("put-empty", "PUT", b"{}"),
+            ("delete", "DELETE", None),
+        ]:
+            rows.append(
+                Case(
+                    f"list-id-unknown-{id_index}-{how}",
+                    method,
+                    f"{family_of(index)}/contactList/{list_id}",
+                    404,
+                    body,
+                )
+            )
+            index += 1
+    # PostgreSQL cannot even compare a text holding NUL: the id must never reach it as is.
+    for family in FAMILIES:
+        for method, body in [("GET", None), ("PUT", b'{"name": "x"}'), ("DELETE", None)]:
+            rows.append(
+                Case(
+                    f"list-id-nul-{family}-{method.lower()}",
+                    method,
+                    f"{{{family}}}/contactList/cl-%00",
+                    404,
+                    body,
+                )
+            )
+    # Job ids that are not one, on each job route.
+    for id_index, job_id in enumerate(
+        ["job-%00", "job-1'--", "job-", "%2e%2e", "other-1", "job-" + "a" * 101]
+    ):
+        for method, suffix in [("GET", ""), ("GET", "/errors"), ("POST", "/cancel")]:
+            rows.append(
+                Case(
+                    f"job-id-not-one-{id_index}{suffix.replace('/', '-') or '-get'}",
+                    method,
+                    f"{{v2}}/jobs/{job_id}{suffix}",
+                    404,
+                )
+            )
+    return rows
+
+
+# ---------------------------------------------------------------- lists: create and update
+
+
+def create_path(index: int) -> str:
+    return f"{family_of(index)}/contactList/createContactList"
+
+
+def update_path(index: int, list_id: str = "{list}") -> str:
+    return f"{family_of(index)}/contactList/{list_id}"
+
+
+def rejected(
+    prefix: str, cases: list[tuple[Any, list[str]]], *, update: bool = False
+) -> list[Case]:
+    """Each body of ``cases`` is a 400 naming exactly its fields."""
+    return [
+        Case(
+            f"{prefix}-{index:02d}",
+            "PUT" if update else "POST",
+            update_path(index) if update else create_path(index),
+            400,
+            js(body),
+            fields=tuple(fields),
+        )
+        for index, (body, fields) in enumerate(cases)
+    ]
+
+
+KORE_SAMPLE_TYPO = {
+    # Kore.ai's own create sample spells the key `name1`.
+    "name1": "Renewal Due - August 2025",
+    "description": "This list contains customers with services expiring in July 2025.",
+    "allowDuplicates": True,
+}
+NAME_IS_REQUIRED = {
+    "status": "failure",
+    "message": "name is required",
+    "errors": [
+        {"msg": "name is required", "code": 400, "reason": "validation_error", "field": "name"}
+    ],
+}
+
+
+def list_field_cases() -> list[Case]:
+    """createContactList and update: each field outside its rules (CONTRACT §4.1, §4.4)."""
+    bad_names: list[Any] = [
+        "",
+        " ",
+        "      ",
+        "\t \u3000\n",
+        "x" * 49,
+        " " + "x" * 49 + " ",
+        "é" * 49,
+        "a\x00b",
+        "\x00",
+        "bell\x07",
+        "line\nbreak",
+        "del\x7f",
+        "next\x85line",
+        # wrong types
+        5,
+        4.5,
+        True,
+        None,
+        [],
+        ["x"],
+        {"name": "x"},
+    ]
+    names = [({"name": name, "description": "d"}, ["name"]) for name in bad_names]
+    names += [({}, ["name"]), ({"description": "no name"}, ["name"])]
+    descriptions: list[Any] = [
+        "x" * 257,
+        "é" * 257,
+        "nul\x00inside",
+        ["a", "list"],
+        12,
+        {"text": "x"},
+    ]
+    not_booleans: list[Any] = ["true", "false", 1, 0, None, "yes", [], {}]
+    # localDrive is the source of uploaded lists; a client cannot claim it.
+    sources: list[Any] = [
+        "localDrive",
+        "bogus",
+        "PASSIVEAPI",
+        "passiveapi",
+        "",
+        1,
+        None,
+        ["passiveApi"],
+    ]
+    # DNC lists are made through createContactList too ("dnc"), but spelled exactly.
+    list_types: list[Any] = ["DNC", "CALL", "voice", "", 1, None, ["call"]]
+    regions: list[Any] = ["XX", "ZZ", "USA", "U", "", "G1", "gb\n", " GB", 44, ["GB"]]
+    everything_wrong = {
+        "name": 5,
+        "description": ["not", "text"],
+        "allowDuplicates": "true",
+        "source": "elsewhere",
+        "listType": "voice",
+        "defaultRegion": "USA",
+    }
+    updates: list[tuple[Any, list[str]]] = [
+        ({"name": ""}, ["name"]),
+        ({"name": "   "}, ["name"]),
+        ({"name": "x" * 49}, ["name"]),
+        ({"name": "a\x00b"}, ["name"]),
+        ({"name": "tab\there"}, ["name"]),
+        ({"name": 5}, ["name"]),
+        ({"name": ["Stable"]}, ["name"]),
+        ({"description": "x" * 257}, ["description"]),
+        ({"description": ["x"]}, ["description"]),
+        ({"description": "a\x00b"}, ["description"]),
+        ({"allowDuplicates": "true"}, ["allowDuplicates"]),
+        ({"allowDuplicates": 1}, ["allowDuplicates"]),
+        ({"defaultRegion": "USA"}, ["defaultRegion"]),
+        ({"defaultRegion": "XX"}, ["defaultRegion"]),
+        # A valid field next to an invalid one is not applied either.
+        ({"name": "Changed", "description": "x" * 257}, ["description"]),
+        ({"name": "Changed", "defaultRegion": "XX"}, ["defaultRegion"]),
+        ({"name": "", "allowDuplicates": "no"}, ["name", "allowDuplicates"]),
+    ]
+    return [
+        *rejected("create-bad-name", names),
+        *rejected(
+            "create-bad-description",
+            [({"name": "n", "description": value}, ["description"]) for value in descriptions],
+        ),
+        *rejected(
+            "create-allow-duplicates-not-boolean",
+            [
+                ({"name": "n", "allowDuplicates": value}, ["allowDuplicates"])
+                for value in not_booleans
+            ],
+        ),
+        *rejected(
+            "create-bad-source", [({"name": "n", "source": value}, ["source"]) for value in sources]
+        ),
+        *rejected(
+            "create-bad-list-type",
+            [({"name": "n", "listType": value}, ["listType"]) for value in list_types],
+        ),
+        *rejected(
+            "create-bad-region",
+            [({"name": "n", "defaultRegion": value}, ["defaultRegion"]) for value in regions],
+        ),
+        # One entry per problem; "XX" has the right form but names no region.
+        *rejected(
+            "create-every-problem",
+            [
+                (everything_wrong, list(everything_wrong)),
+                (everything_wrong, list(everything_wrong)),
+                (
+                    {"description": "x" * 257, "allowDuplicates": 1},
+                    ["name", "description", "allowDuplicates"],
+                ),
+                ({"name": "", "source": 1}, ["name", "source"]),
+                ({"name": "", "defaultRegion": "XX"}, ["name", "defaultRegion"]),
+                ({"name": "n", "source": "x", "defaultRegion": "XX"}, ["source", "defaultRegion"]),
+            ],
+        ),
+        *[
+            Case(
+                f"create-kore-sample-typo-{family}",
+                "POST",
+                f"{{{family}}}/contactList/createContactList",
+                400,
+                js(KORE_SAMPLE_TYPO),
+                exact=NAME_IS_REQUIRED,
+            )
+            for family in FAMILIES
+        ],
+        *rejected("update-bad-field", updates, update=True),
+    ]
+
+
+def list_body_cases() -> list[Case]:
+    """Bodies that are not a JSON object, JSON that parsers read differently, media types."""
+    not_objects = [
+        b"",
+        b"  \n\t ",
+        b"{",
+        b'{"name": "x",}',
+        b"{'name': 'x'}",
+        b'{"name": "x"} trailing',
+        b"nul",
+        b'[{"name": "x"}]',
+        b"[]",
+        b'"name"',
+        b"5",
+        b"null",
+        b"true",
+        b'{"name": "\xff\xfe"}',
+        b"\xc3\x28",
+        b"[" * 100_000,
+        # 120,000 bytes: as deep as the body limit of this table allows.
+        b'{"a": ' * 20_000,
+        b"1" * 100_000,
+        b'{"name": "x", "description": ' + b"9" * 5_000 + b"}",
+    ]
+    rows = [
+        Case(
+            f"create-not-an-object-{index:02d}",
+            "POST",
+            create_path(index),
+            400,
+            content,
+            fields=("body",),
+        )
+        for index, content in enumerate(not_objects)
+    ]
+    rows += [
+        Case(
+            f"update-not-an-object-{index}",
+            "PUT",
+            update_path(index),
+            400,
+            content,
+            fields=("body",),
+        )
+        for index, content in enumerate(
+            [b"{", b"[]", b'"name"', b'{"name": "\xff"}', b"[" * 100_000]
+        )
+    ]
+    # JSON that parsers read differently is refused, and the message says why.
+    for index, (content, said) in enumerate(
+        [
+            (b'{"name": "a", "name": "b"}', 'The key "name" appears twice'),
+            (b'{"name": "a", "x": {"k": 1, "k": 2}}', 'The key "k" appears twice'),
+            (b'{"name": "a", "x": NaN}', "NaN is not a JSON value"),
+            (b'{"name": "a", "x": -Infinity}', "-Infinity is not a JSON value"),
+            (b'{"name": "a", "x": 1e400}', "The number 1e400 is too large"),
+            (b'{"name": "a", "x": -2.5E+999}', "The number -2.5E+999 is too large"),
+        ]
+    ):
+        rows.append(
+            Case(
+                f"create-ambiguous-json-{index}",
+                "POST",
+                "{v2}/contactList/createContactList",
+                400,
+                content,
+                fields=("body",),
+                says=said,
+            )
+        )
+    # A charset other than UTF-8 is a 415 that says so.
+    for charset in ["iso-8859-1", "latin1", "utf-16", "UTF-16LE", "us-ascii", "windows-1252", ""]:
+        rows.append(
+            Case(
+                f"create-charset-{charset or 'empty'}",
+                "POST",
+                "{v1}/contactList/createContactList",
+                415,
+                b'{"name": "Labelled"}',
+                f"application/json; charset={charset}",
+                says="UTF-8",
+            )
+        )
+    # A body that is not JSON, on create and update.
+    for content_type in ["text/plain", "application/x-www-form-urlencoded"]:
+        short = content_type.split("/")[1][:5]
+        for family in FAMILIES:
+            for method, path in [
+                ("POST", f"{{{family}}}/contactList/createContactList"),
+                ("PUT", f"{{{family}}}/contactList/{{list}}"),
+            ]:
+                rows.append(
+                    Case(
+                        f"{'create' if method == 'POST' else 'update'}-not-json-{short}-{family}",
+                        method,
+                        path,
+                        415,
+                        js({"name": "Sneaked in"}),
+                        content_type,
+                    )
+                )
+    # Over the body limit: declared and streamed on v1 (v2 is in body_cases), an update.
+    rows += [
+        Case(
+            "create-oversized-chunked-v1",
+            "POST",
+            "{v1}/contactList/createContactList",
+            413,
+            Chunked(padded({"name": "Streamed"}, 4 * BODY_LIMIT)),
+        ),
+        Case(
+            "update-oversized-description",
+            "PUT",
+            "{v2}/contactList/{list}",
+            413,
+            padded({"description": "new"}),
+        ),
+    ]
+    return rows
+
+
+def list_name_taken_cases() -> list[Case]:
+    """Names are unique per bot, compared case-folded: "Renewal" and "Straße" are taken."""
+    rows = [
+        Case(
+            f"create-name-taken-{index}",
+            "POST",
+            create_path(index),
+            409,
+            js({"name": name}),
+            reason="duplicate_name",
+        )
+        for index, name in enumerate(
+            [
+                "Renewal",
+                "RENEWAL",
+                "renewal",
+                "  rEnEwAl \t",
+                "STRASSE",
+                "strasse",
+                "Strasse",
+                "STRAẞE",
+            ]
+        )
+    ]
+    renames: list[dict[str, Any]] = [
+        {"name": "Renewal"},
+        {"name": "RENEWAL"},
+        {"name": " renewal "},
+        {"name": "renewal", "description": "changed", "allowDuplicates": True},
+    ]
+    rows += [
+        Case(
+            f"update-name-taken-{index}",
+            "PUT",
+            update_path(index),
+            409,
+            js(body),
+            reason="duplicate_name",
+        )
+        for index, body in enumerate(renames)
+    ]
+    # The other tenant has "STRASSE"; its list "Foreign" may not become "Straße".
+    rows.append(
+        Case(
+            "update-name-taken-folded",
+            "PUT",
+            "{v1}/contactList/{foreign}",
+            409,
+            js({"name": "Straße"}),
+            other=True,
+            reason="duplicate_name",
+        )
+    )
+    return rows
+
+
+# ---------------------------------------------------------------- query strings and paging
+
+# Offsets past 64 bits used to reach the database, which cannot hold them: a 500.
+HUGE_OFFSETS = [10**12 + 1, 2**63, 10**30]
+
+
+def query_rule_cases() -> list[Case]:
+    """get-all's query parameters, offsets, cursors and search text outside their rules."""
+    lists = "{v1}/contactList/getAllListDetails"
+    contacts = "{v1}/contactList/{list}/getAllContacts"
+    campaigns = "{v1}/getAllCampaignDetails"
+    rows: list[Case] = []
+    bad_queries = [
+        ("type=bogus", ["type"]),
+        ("type=", ["type"]),
+        ("skip=-1", ["skip"]),
+        ("skip=abc", ["skip"]),
+        ("limit=0", ["limit"]),
+        ("limit=-5", ["limit"]),
+        ("limit=1001", ["limit"]),
+        ("limit=abc", ["limit"]),
+        ("limit=1.5", ["limit"]),
+        ("type=bogus&skip=-1&limit=0", ["type", "skip", "limit"]),
+    ]
+    # Every query once by GET and once by POST, each time through the other family.
+    for method, shift in [("GET", 0), ("POST", 1)]:
+        for index, (query, fields) in enumerate(bad_queries):
+            rows.append(
+                Case(
+                    f"lists-query-{method.lower()}-{index}",
+                    method,
+                    f"{family_of(index + shift)}/contactList/getAllListDetails?{query}",
+                    400,
+                    fields=tuple(fields),
+                )
+            )
+    for offset in HUGE_OFFSETS:
+        rows += [
+            Case(f"lists-skip-{offset}", "GET", f"{lists}?skip={offset}", 400, fields=("skip",)),
+            Case(
+                f"contacts-skip-{offset}", "GET", f"{contacts}?skip={offset}", 400, fields=("skip",)
+            ),
+            Case(
+                f"campaigns-skip-{offset}",
+                "POST",
+                campaigns,
+                400,
+                js({"type": "voice", "skip": offset}),
+                fields=("skip",),
+            ),
+            Case(
+                f"campaigns-page-{offset}",
+                "POST",
+                campaigns,
+                400,
+                js({"type": "voice", "page": offset, "limit": 1000}),
+                fields=("page",),
+            ),
+        ]
+    # Positions past 64 bits, and digits that int() reads but that are not ASCII.
+    for index, position in enumerate([str(2**63), "9" * 40, "١٢", "-1", "+1", " 1"]):
+        rows.append(
+            Case(
+                f"contacts-cursor-position-{index}",
+                "GET",
+                f"{contacts}?cursor={_cursor(position)}",
+                400,
+                fields=("cursor",),
+            )
+        )
+    # Control characters in search are a 400, not a database error.
+    for index, search in enumerate(["\x00", "a\x00b", "\x1b[31m"]):
+        rows.append(
+            Case(
+                f"lists-search-control-{index}",
+                "GET",
+                f"{lists}?search={quote(search)}",
+                400,
+                fields=("search",),
+            )
+        )
+    return rows
+
+
+# ---------------------------------------------------------------- contacts, campaigns, uploads
+
+
+def field_rule_cases() -> list[Case]:
+    """Fields of addContacts, campaign filters and upload mappings, each named by its 400."""
+    rows = [
+        Case(
+            f"add-list-name-control-{index}",
+            "POST",
+            "{add}",
+            400,
+            js({"contact_list_name": name, "data": [{"phoneNumber": PHONE}]}),
+            fields=("contact_list_name",),
+        )
+        for index, name in enumerate(["Kept\x00", "\x00", "Ke\x07pt", "Kept\n"])
+    ]
+    # A date whose UTC time does not exist.
+    for name, value in [
+        ("startDate", "9999-12-31T23:59:59-14:00"),
+        ("endDate", "0001-01-01T00:00:00+14:00"),
+    ]:
+        rows.append(
+            Case(
+                f"campaigns-{name}-out-of-range-v1",
+                "POST",
+                "{v1}/getAllCampaignDetails",
+                400,
+                js({"type": "voice", name: value}),
+                fields=(name,),
+                says="out of the range of dates",
+            )
+        )
+    rows.append(
+        upload_case(
+            "upload-mapping-repeated-key-named",
+            400,
+            file_part(b"Mobile,Other\r\n+12125550100,x\r\n", b"a.csv"),
+            mapping_part(b'{"phoneNumber": "Mobile", "phoneNumber": "Other"}'),
+            fields=("mapping",),
+            says='The key "phoneNumber" appears twice',
+        )
+    )
+    return rows
+
+
+CASES = [
+    *body_cases(),
+    *upload_cases(),
+    *path_and_query_cases(),
+    *state_and_credential_cases(),
+    *route_cases(),
+    *list_field_cases(),
+    *list_body_cases(),
+    *list_name_taken_cases(),
+    *query_rule_cases(),
+    *field_rule_cases(),
+]
+
+
+# The rows of each group when test_validation, test_limits and test_errors were merged into the
+# table (208 rows came from test_hostile_inputs: the first four groups). A group may grow; a row
+# taken out must go with a reason.
+GROUP_SIZES = {
+    body_cases: 128,
+    upload_cases: 26,
+    path_and_query_cases: 42,
+    state_and_credential_cases: 12,
+    route_cases: 79,  # test_errors 61, test_limits 18
+    list_field_cases: 87,  # test_validation
+    list_body_cases: 47,  # test_validation 24, test_limits 13, test_errors 10
+    list_name_taken_cases: 13,  # test_validation
+    query_rule_cases: 41,  # test_validation 32, test_limits 6, test_errors 3
+    field_rule_cases: 7,  # test_limits
+}
+
+
+def test_the_table_keeps_every_case_and_its_ids_are_unique() -> None:
+    for group, size in GROUP_SIZES.items():
+        assert len(group()) >= size, group.__name__
+    assert len(CASES) == sum(len(group()) for group in GROUP_SIZES) >= 482
     ids = [case.id for case in CASES]
-    assert len(ids) >= 100
     assert len(set(ids)) == len(ids), sorted(i for i in ids if ids.count(i) > 1)
 
 
@@ -881,25 +1545,43 @@ class World:
     job_id: str
     campaign_id: str
     uploads: Path
-    # What the tenant could read after the last case (see `snapshot`).
+    # A tenant of another account, and its list "Foreign".
+    other: Tenant
+    foreign_id: str
+    # What the tenants could read after the last case (see `snapshot`).
     seen: dict[str, Any] = field(default_factory=dict)
+    # The tenant's jobs, queued or ended, after the last case.
+    jobs: int = 0
 
-    def fill(self, template: str) -> str:
-        v1, v2 = Paths("v1", self.tenant.bot).prefix, Paths("v2", self.tenant.bot).prefix
-        return template.format(
-            v1=v1,
-            v2=v2,
-            add=ADD_CONTACTS.format(bot=self.tenant.bot),
+    def sender(self, case: Case) -> Tenant:
+        return self.other if case.other else self.tenant
+
+    def fill(self, case: Case) -> str:
+        bot = self.sender(case).bot
+        return case.path.format(
+            v1=Paths("v1", bot).prefix,
+            v2=Paths("v2", bot).prefix,
+            add=ADD_CONTACTS.format(bot=bot),
             list=self.list_id,
             contact=self.contact_id,
             job=self.job_id,
             campaign=self.campaign_id,
-            bot=self.tenant.bot,
+            bot=bot,
+            foreign=self.foreign_id,
         )
 
     async def run_jobs(self) -> int:
-        ran: int = await self.app.state.workers.run_until_idle()
-        return ran
+        """Run what is queued; how many jobs the two tenants have had in all.
+
+        Theirs, not what the pool ran: other tests of this process share the database and may
+        leave jobs of their own tenants queued.
+        """
+        await self.app.state.workers.run_until_idle()
+        accounts = (self.tenant.account_id, self.other.account_id)
+        async with self.app.state.sessionmaker() as session:
+            query = select(func.count()).select_from(Job)
+            found = await session.scalar(query.where(Job.account_id.in_(accounts)))
+        return int(found or 0)
 
 
 @pytest.fixture(scope="module")
@@ -922,8 +1604,15 @@ async def world(
         app.router.lifespan_context(app),
         AsyncClient(transport=ASGITransport(app=app), base_url="http://test") as client,
     ):
+        await cancel_leftover_jobs(app.state.sessionmaker)
         tenant = await TenantFactory(app).create()
         created = await create_list(client, tenant, "Kept", description="before")
+        # Names that others fold to: "RENEWAL", "strasse", "STRAẞE".
+        await create_list(client, tenant, "Renewal")
+        await create_list(client, tenant, "Straße")
+        other = await TenantFactory(app).create()
+        foreign = await create_list(client, other, "Foreign", description="theirs")
+        await create_list(client, other, "STRASSE")
         job_id = await add_contacts(
             client,
             tenant,
@@ -946,8 +1635,11 @@ async def world(
             job_id=job_id,
             campaign_id=voice["_id"],
             uploads=data_dir / "uploads",
+            other=other,
+            foreign_id=foreign["_id"],
         )
         world.seen = await snapshot(world)
+        world.jobs = await world.run_jobs()
         assert len(world.seen["contacts"]["data"]["results"]) == 2
         yield world
 
@@ -960,7 +1652,8 @@ async def snapshot(world: World) -> dict[str, Any]:
     campaigns = CampaignPaths("v2", tenant.bot)
 
     async def read(method: str, url: str, **kwargs: Any) -> Any:
-        response = await client.request(method, url, headers=headers, **kwargs)
+        kwargs.setdefault("headers", headers)
+        response = await client.request(method, url, **kwargs)
         assert response.status_code == 200, f"{method} {url}: {response.text}"
         return response.json()
 
@@ -969,8 +1662,17 @@ async def snapshot(world: World) -> dict[str, Any]:
         "lists": await read("GET", v1.get_all),
         "contacts": await read("GET", f"{v1.list(world.list_id)}/getAllContacts?limit=1000"),
         "job": await read("GET", f"{v1.prefix}/jobs/{world.job_id}"),
+        "dnc lists": await read("GET", f"{v2.get_all}?type=dnc"),
         "voice campaigns": await read("POST", campaigns.get_all, json={"type": "voice"}),
         "sms campaigns": await read("POST", campaigns.get_all, json={"type": "sms"}),
+        "other's lists": await read(
+            "GET", Paths("v1", world.other.bot).get_all, headers=world.other.headers()
+        ),
+        "other's list": await read(
+            "GET",
+            Paths("v2", world.other.bot).list(world.foreign_id),
+            headers=world.other.headers(),
+        ),
     }
 
 
@@ -978,7 +1680,7 @@ async def snapshot(world: World) -> dict[str, Any]:
 
 
 async def send(world: World, case: Case) -> Response:
-    headers = {} if case.anonymous else world.tenant.headers()
+    headers = {} if case.anonymous else world.sender(case).headers()
     if case.content_type is not None and case.content is not None:
         headers["Content-Type"] = case.content_type
     headers.update(case.headers)
@@ -986,7 +1688,7 @@ async def send(world: World, case: Case) -> Response:
     if isinstance(content, Chunked):
         content = _chunks(content.content)
     return await world.client.request(
-        case.method, world.fill(case.path), content=content, headers=headers
+        case.method, world.fill(case), content=content, headers=headers
     )
 
 
@@ -996,22 +1698,31 @@ async def _chunks(body: bytes, size: int = 4096) -> AsyncIterator[bytes]:
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
-async def test_a_hostile_request_is_a_4xx_envelope_and_changes_nothing(
+async def test_a_bad_request_is_a_4xx_envelope_and_changes_nothing(
     world: World, case: Case
 ) -> None:
     response = await send(world, case)
 
     # Jobs run before the reads, so whatever a case set off shows in its own comparison;
     # compared with what the previous case left, so one failure does not fail the later ones.
-    ran = await world.run_jobs()
+    jobs = await world.run_jobs()
+    queued, world.jobs = jobs - world.jobs, jobs
     before, after = world.seen, await snapshot(world)
     world.seen = after
     assert response.status_code == case.status, response.text[:500]
     reason = case.reason or REASONS[case.status]
     assert reason is not None
-    assert_failure(response, case.status, reason, CODES.get(case.status))
+    errors = assert_failure(response, case.status, reason, CODES.get(case.status))
+    if case.fields is not None:
+        assert_validation_error(response, case.fields)
+    if case.says is not None:
+        assert case.says in errors[0]["msg"], errors
     if case.status == 405:
-        assert response.headers["allow"]
-    assert ran == 0, "a job was queued"
+        allowed = {method.strip().upper() for method in response.headers["allow"].split(",")}
+        assert case.method not in allowed, allowed
+        assert case.allow <= allowed, allowed
+    if case.exact is not None:
+        assert response.json() == case.exact
+    assert queued == 0, "a job was queued"
     assert files_under(world.uploads) == []
     assert after == before
