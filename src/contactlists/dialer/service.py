@@ -29,6 +29,7 @@ from contactlists.dnc import repository as dnc_repository
 from contactlists.dnc import service as dnc
 from contactlists.errors import InvalidState, NotFound, Problem, ValidationFailed
 from contactlists.lists.dnc import ensure_default_dnc
+from contactlists.models.base import utcnow
 from contactlists.models.campaigns import Campaign
 from contactlists.models.dialing import (
     DNC,
@@ -147,6 +148,73 @@ def _record_row(
     }
 
 
+async def admit_apart(
+    apart: async_sessionmaker[AsyncSession], caller: Caller, campaign_id: str
+) -> None:
+    """Admit the campaign's new contacts in short transactions of their own, one chunk each.
+
+    Run before the request's own transaction starts. Admitters take turns per chunk on the
+    campaign's row (SQLite: its single writer; PostgreSQL: the row lock), so two never insert
+    the same records at once, and other dialers' picks go on between chunks: nobody waits for a
+    whole campaign's admission. Once every list is admitted this is one short read.
+    """
+    while True:
+        async with apart() as own, own.begin():
+            campaign = await repository.campaign(
+                own, account_id=caller.account_id, bot_id=caller.bot_id, campaign_id=campaign_id
+            )
+            if campaign is None:
+                return
+            lists = await repository.lists_of(
+                own, account_id=caller.account_id, campaign_id=campaign.id
+            )
+            known = await repository.admitted(
+                own, account_id=caller.account_id, campaign_id=campaign.id
+            )
+            behind = [
+                item
+                for item in lists.contacts
+                if (known[item.id].position if item.id in known else 0) < item.last_position
+            ]
+            if not behind:
+                return
+            if repository.is_postgres(own):
+                await repository.lock_campaign(own, campaign)
+                known = await repository.admitted(
+                    own, account_id=caller.account_id, campaign_id=campaign.id
+                )
+            contact_list = behind[0]
+            position = known[contact_list.id].position if contact_list.id in known else 0
+            if position >= contact_list.last_position:
+                continue  # another admitter did it meanwhile
+            strategy = Strategy.of(campaign)
+            contacts = await repository.contacts_after(
+                own,
+                account_id=caller.account_id,
+                list_id=contact_list.id,
+                position=position,
+                limit=repository.ADMIT_CHUNK,
+            )
+            await repository.insert_records(
+                own,
+                [
+                    _record_row(caller, campaign, contact_list.id, contact, strategy.lifo, utcnow())
+                    for contact in contacts
+                ],
+            )
+            # Positions up to last_position are all committed (the list's row lock orders its
+            # writers), so none is left behind when the list's last contacts were deleted.
+            position = contacts[-1].position if contacts else contact_list.last_position
+            await repository.set_admitted(
+                own,
+                account_id=caller.account_id,
+                campaign_id=campaign.id,
+                list_id=contact_list.id,
+                position=position,
+                lifo=strategy.lifo,
+            )
+
+
 async def admit(
     session: AsyncSession,
     caller: Caller,
@@ -154,17 +222,9 @@ async def admit(
     lists: CampaignLists,
     strategy: Strategy,
     now: datetime,
-    *,
-    apart: async_sessionmaker[AsyncSession] | None = None,
 ) -> None:
-    """Give every contact of the campaign's lists not seen yet its dialing record.
-
-    Admitters of one campaign take turns on the campaign's row lock: two of them inserting the
-    same records at once would each wait on the other's rows (PostgreSQL), statement by
-    statement. Once every list is admitted, no lock is taken at all. On PostgreSQL, with
-    ``apart``, admission commits in a transaction of its own, so the lock is not held through
-    the rest of the request (SQLite's request transaction already holds its single writer).
-    """
+    """Give every contact of the campaign's lists not seen yet its dialing record, in the
+    request's transaction (what :func:`admit_apart` left: contacts added since)."""
     known = await repository.admitted(
         session, account_id=caller.account_id, campaign_id=campaign.id
     )
@@ -173,11 +233,7 @@ async def admit(
         for item in lists.contacts
     ):
         return
-    if apart is None or not repository.is_postgres(session):
-        await _admit_locked(session, caller, campaign, lists, strategy, now)
-        return
-    async with apart() as own, own.begin():
-        await _admit_locked(own, caller, campaign, lists, strategy, now)
+    await _admit_locked(session, caller, campaign, lists, strategy, now)
 
 
 async def _admit_locked(
@@ -241,13 +297,12 @@ async def _prepared(
     caller: Caller,
     campaign: Campaign,
     now: datetime,
-    apart: async_sessionmaker[AsyncSession] | None,
 ) -> tuple[Strategy, CampaignLists]:
     strategy = Strategy.of(campaign)
     lists = await repository.lists_of(
         session, account_id=caller.account_id, campaign_id=campaign.id
     )
-    await admit(session, caller, campaign, lists, strategy, now, apart=apart)
+    await admit(session, caller, campaign, lists, strategy, now)
     await repository.sweep(session, account_id=caller.account_id, campaign_id=campaign.id, now=now)
     return strategy, lists
 
@@ -302,12 +357,14 @@ async def next_contacts(
     apart: async_sessionmaker[AsyncSession] | None = None,
 ) -> list[LeasedContact]:
     """Lease up to ``body.limit`` contacts eligible now, in the contract's order."""
+    if apart is not None:
+        await admit_apart(apart, caller, campaign_id)
     campaign = await find_campaign(session, caller, campaign_id)
     if campaign.status != ACTIVE:
         raise InvalidState(
             f"Campaign {campaign.name} is {campaign.status}; only an Active campaign is dialed."
         )
-    strategy, lists = await _prepared(session, caller, campaign, now, apart)
+    strategy, lists = await _prepared(session, caller, campaign, now)
     if not windows.campaign_open(strategy.calling_hours, now):
         return []
     blocking = await _blocking_lists(session, caller, lists)
@@ -508,8 +565,10 @@ async def summary(
     Each contact is in exactly one count, judged in this order: opted out, exhausted, done,
     leased, callback, waiting retry, DNC, outside its window (or the campaign's), eligible now.
     """
+    if apart is not None:
+        await admit_apart(apart, caller, campaign_id)
     campaign = await find_campaign(session, caller, campaign_id)
-    strategy, lists = await _prepared(session, caller, campaign, now, apart)
+    strategy, lists = await _prepared(session, caller, campaign, now)
     rows = await repository.summary_rows(
         session,
         account_id=caller.account_id,
