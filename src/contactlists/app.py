@@ -21,6 +21,8 @@ from contactlists.console.headers import SecurityHeaders
 from contactlists.contacts import router as contacts_router
 from contactlists.db import migrate
 from contactlists.db.engine import create_sessionmaker, engine_for
+from contactlists.dialer import router as dialer_router
+from contactlists.dnc import router as dnc_router
 from contactlists.http import RequestIdMiddleware, install_error_handlers
 from contactlists.imports import jobs_router
 from contactlists.imports import router as imports_router
@@ -115,6 +117,8 @@ def _add_api_routes(app: FastAPI) -> None:
     include_per_family(app, jobs_router.router, under="/jobs", tag="jobs")
     include_per_family(app, imports_router.router, under="/contactList", tag="contacts")
     include_per_family(app, campaigns_router.router, tag="campaigns")
+    include_per_family(app, dnc_router.router, tag="do-not-call")
+    include_per_family(app, dialer_router.router, tag="dialer")
     campaigns_router.include_trigger_only_prefixes(app)
     app.include_router(contacts_router.add_contacts_router)
 

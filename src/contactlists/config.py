@@ -112,6 +112,12 @@ class Settings(BaseSettings):
         "bomb), then 413.",
     )
     max_batch: int = Field(default=10_000, ge=1, description="Most items in one addContacts call.")
+    local_calling_hours: str = Field(
+        default="08:00-21:00",
+        pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-4]):[0-5][0-9]$",
+        description="Hours (HH:MM-HH:MM) a contact may be called in its own time zone, "
+        "besides the campaign's callingHours.",
+    )
     rate_limit_per_minute: int = Field(
         default=0,
         ge=0,

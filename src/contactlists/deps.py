@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from contactlists.config import Settings
+from contactlists.models.base import utcnow
 
 
 async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
@@ -34,3 +36,19 @@ async def _settings(request: Request) -> Settings:
 
 SessionDep = Annotated[AsyncSession, Depends(_request_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(_settings)]
+
+
+def _wall_clock() -> datetime:
+    return utcnow()
+
+
+async def _clock(request: Request) -> Callable[[], datetime]:
+    """The clock rules about time read (calling windows, leases, DNC expiry).
+
+    ``app.state.clock`` when set (tests hold time still and move it), else the wall clock.
+    """
+    clock: Callable[[], datetime] = getattr(request.app.state, "clock", None) or _wall_clock
+    return clock
+
+
+ClockDep = Annotated[Callable[[], datetime], Depends(_clock)]

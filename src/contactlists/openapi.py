@@ -55,6 +55,7 @@ CONFLICTS: dict[str, str] = {
     "update_campaign": "A campaign of this name exists (`duplicate_name`).",
     "delete_campaign": "The campaign is Active (`invalid_state`).",
     "trigger_campaign": "The status machine does not allow the trigger (`invalid_state`).",
+    "dialer_next": "The campaign is not Active (`invalid_state`).",
 }
 
 DESCRIPTIONS = {

@@ -1096,15 +1096,15 @@ def list_field_cases() -> list[Case]:
         None,
         ["passiveApi"],
     ]
-    # DNC lists are not made through createContactList.
-    list_types: list[Any] = ["dnc", "DNC", "CALL", "voice", "", 1, None, ["call"]]
+    # DNC lists are made through createContactList too ("dnc"), but spelled exactly.
+    list_types: list[Any] = ["DNC", "CALL", "voice", "", 1, None, ["call"]]
     regions: list[Any] = ["XX", "ZZ", "USA", "U", "", "G1", "gb\n", " GB", 44, ["GB"]]
     everything_wrong = {
         "name": 5,
         "description": ["not", "text"],
         "allowDuplicates": "true",
         "source": "elsewhere",
-        "listType": "dnc",
+        "listType": "voice",
         "defaultRegion": "USA",
     }
     updates: list[tuple[Any, list[str]]] = [

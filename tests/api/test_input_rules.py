@@ -42,7 +42,7 @@ pytestmark = pytest.mark.anyio
 FAMILIES = ["v1", "v2"]
 JSON = {"Content-Type": "application/json"}
 SOURCES = ("passiveApi", "passiveApiIntegration")
-LIST_TYPES = ("call", "sms")
+LIST_TYPES = ("call", "sms", "dnc")
 # Unicode White_Space: what "trimming" a name removes.
 WHITE_SPACE = "\t\n\x0b\x0c\r \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B)))
 WHITE_SPACE += "\u2028\u2029\u202f\u205f\u3000"
@@ -188,6 +188,11 @@ async def test_create_stores_the_documented_sources(client: AsyncClient, tenant:
 
 
 async def test_create_list_type_extension(client: AsyncClient, tenant: Tenant) -> None:
+    # Before any is created, the only DNC list is the bot's Default Global DNC, made when DNC
+    # lists are first asked for.
+    assert [item["name"] for item in await stored(client, tenant, list_type="dnc")] == [
+        "Default Global DNC"
+    ]
     for index, list_type in enumerate(LIST_TYPES):
         data = await create(
             client, tenant, family_of(index), {"name": list_type, "listType": list_type}
@@ -197,10 +202,6 @@ async def test_create_list_type_extension(client: AsyncClient, tenant: Tenant) -
         assert fetched["listType"] == list_type
     default = await create(client, tenant, "v1", {"name": "default"})
     assert default["listType"] == "call"
-    # The only DNC list is the bot's Default Global DNC, made when DNC lists are first asked for.
-    assert [item["name"] for item in await stored(client, tenant, list_type="dnc")] == [
-        "Default Global DNC"
-    ]
 
 
 async def test_create_default_region_extension(client: AsyncClient, tenant: Tenant) -> None:
@@ -426,7 +427,7 @@ FIELDS = {
     "description": DESCRIPTIONS,
     "source": st.sampled_from([*SOURCES, "localDrive", ""]) | JSON_VALUES,
     "allowDuplicates": st.booleans() | JSON_VALUES,
-    "listType": st.sampled_from([*LIST_TYPES, "dnc"]) | JSON_VALUES,
+    "listType": st.sampled_from([*LIST_TYPES, "voice"]) | JSON_VALUES,
     "defaultRegion": REGIONS,
 }
 OBJECTS = st.builds(
@@ -589,7 +590,10 @@ async def test_arbitrary_create_bodies_never_fail_with_a_server_error(
     assert data["name"] == name
     assert data["description"] == body.get("description", "")
     assert data["source"] == body.get("source", "passiveApi")
-    assert data["allowDuplicates"] is body.get("allowDuplicates", False)
+    # A DNC list never keeps duplicates, whatever the body asks.
+    assert data["allowDuplicates"] is (
+        body.get("allowDuplicates", False) and body.get("listType") != "dnc"
+    )
     assert data["listType"] == body.get("listType", "call")
     assert data["defaultRegion"] == (body.get("defaultRegion") or "US").upper()
 

@@ -18,7 +18,7 @@ from contactlists.cli._progress import Meter, duration
 from contactlists.cli.contacts import count_rows, parse_mapping
 from contactlists.client import RowError
 
-USER_COMMANDS = ("lists", "contacts", "jobs", "campaigns")
+USER_COMMANDS = ("lists", "contacts", "jobs", "campaigns", "dialer", "dnc")
 
 
 class Clock:

@@ -31,6 +31,9 @@ MODEL_TABLES = {
     "job",
     "job_error",
     "campaign",
+    "dialing_record",
+    "dialing_lease",
+    "dialing_admission",
     "campaign_list",
     "rate_limit",
 }

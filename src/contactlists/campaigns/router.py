@@ -2,12 +2,15 @@
 
 Responses are rendered here rather than through ``response_model``: their keys depend on the
 campaign's type (voice or SMS) and absent keys are left out, as in Kore.ai's samples.
+
+The status route (``…/{id}/status``) is in ``dialer/router.py``: its ``view=contacts`` reads
+the dialing record, which lives above campaigns.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, FastAPI, Query
 from fastapi.responses import JSONResponse
@@ -20,7 +23,6 @@ from contactlists.campaigns.schemas import (
     CampaignBody,
     CampaignOut,
     CampaignPage,
-    CampaignStatusOut,
     CampaignType,
     CampaignUpdated,
     GetAllCampaigns,
@@ -84,13 +86,6 @@ def _campaign_body_openapi() -> dict[str, Any]:
     schema = TypeAdapter(CampaignBody).json_schema()
     inlined = _inline(schema, schema.get("$defs", {}))
     return {"requestBody": {"required": True, "content": {"application/json": {"schema": inlined}}}}
-
-
-class StatusAnswer(BaseModel):
-    """The status route's envelope: Kore.ai's has no message."""
-
-    status: str = "success"
-    data: CampaignStatusOut
 
 
 def _json(model: BaseModel) -> JSONResponse:
@@ -276,22 +271,6 @@ async def delete_campaign(
             data=render.full(deleted),
         )
     )
-
-
-@router.post(
-    "/{campaign_id:campaign_id}/status",
-    response_model=None,
-    responses={200: {"model": StatusAnswer}},
-)
-async def campaign_status(
-    caller: ReadCaller,
-    campaign_id: CampaignId,
-    session: SessionDep,
-    view: Annotated[Literal["status"], Query(description="Only `status` is served.")] = "status",
-) -> Any:
-    """A campaign's status and name."""
-    found = await service.status(session, caller, campaign_id)
-    return _json(StatusAnswer(data=render.status(found)))
 
 
 def _suffixed(suffix: str) -> Callable[[APIRoute], str]:

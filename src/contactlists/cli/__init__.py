@@ -28,6 +28,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "contacts": ("contactlists.cli.contacts", "app"),
     "jobs": ("contactlists.cli.jobs", "app"),
     "campaigns": ("contactlists.cli.campaigns", "app"),
+    "dialer": ("contactlists.cli.dialer", "app"),
+    "dnc": ("contactlists.cli.dnc", "app"),
     "serve": ("contactlists.cli.serve", "serve"),
     "worker": ("contactlists.cli.worker", "worker"),
     "db": ("contactlists.cli.db", "app"),

@@ -47,6 +47,9 @@ from contactlists.client._retry import RetryPolicy
 from contactlists.client._sync import Client
 from contactlists.contacts.schemas import ContactOut as Contact
 from contactlists.contacts.schemas import ContactsDeleted, ContactsPage, JobAccepted
+from contactlists.dialer.schemas import LeasedContact, OutcomeItem, OutcomeResult
+from contactlists.dialer.schemas import Summary as DialerSummary
+from contactlists.dnc.schemas import DncResult
 from contactlists.jobs.schemas import JobOut as Job
 from contactlists.jobs.schemas import RowErrorOut as RowError
 from contactlists.lists.schemas import V2ContactList as ContactList
@@ -69,6 +72,8 @@ __all__ = [
     "ContactListsClientError",
     "ContactsDeleted",
     "ContactsPage",
+    "DialerSummary",
+    "DncResult",
     "DuplicateNameError",
     "ForbiddenError",
     "InternalServerError",
@@ -76,9 +81,12 @@ __all__ = [
     "InvalidStateError",
     "Job",
     "JobAccepted",
+    "LeasedContact",
     "ListInUseError",
     "MethodNotAllowedError",
     "NotFoundError",
+    "OutcomeItem",
+    "OutcomeResult",
     "PayloadTooLargeError",
     "RateLimitedError",
     "RequestTimeoutError",

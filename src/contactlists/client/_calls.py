@@ -27,6 +27,15 @@ from contactlists.campaigns.schemas import (
     VoiceCampaignBody,
 )
 from contactlists.contacts.schemas import ContactOut, ContactsDeleted, ContactsPage, JobAccepted
+from contactlists.dialer.schemas import (
+    LeasedContact,
+    LeasedContacts,
+    OutcomeItem,
+    OutcomeResult,
+    OutcomeResults,
+    Summary,
+)
+from contactlists.dnc.schemas import DncResult, DncResults
 from contactlists.jobs.schemas import JobOut, RowErrorOut
 from contactlists.lists.schemas import V2ContactList, V2ContactListSummary, V2UpdateResult
 from contactlists.schemas import format_timestamp
@@ -391,4 +400,54 @@ def trigger_campaign(
         whole(TriggerResult),
         False,
         params={"trigger": action, **_type_param(campaign_type)},
+    )
+
+
+# ---------------------------------------------------------------- dialing and DNC (CONTRACT §8–9)
+
+
+def dialer_next(
+    campaign_id: str, *, limit: int, dialer_id: str, lease_seconds: int | None = None
+) -> Call[list[LeasedContact]]:
+    # Not retried: a repeated call would lease other contacts, and the first call's leases
+    # would only come back when they run out.
+    return Call(
+        "POST",
+        f"/{segment(campaign_id)}/dialer/next",
+        lambda response: data_of(LeasedContacts)(response).contacts,
+        False,
+        json=_defined(limit=limit, dialerId=dialer_id, leaseSeconds=lease_seconds),
+    )
+
+
+def dialer_outcome(
+    campaign_id: str, results: Iterable[OutcomeItem | JSONObject]
+) -> Call[list[OutcomeResult]]:
+    items = [
+        item.model_dump(mode="json", exclude_none=True)
+        if isinstance(item, BaseModel)
+        else dict(item)
+        for item in results
+    ]
+    # A repeated outcome counts once, so the call may be sent again.
+    return Call(
+        "POST",
+        f"/{segment(campaign_id)}/dialer/outcome",
+        lambda response: data_of(OutcomeResults)(response).results,
+        True,
+        json={"results": items},
+    )
+
+
+def dialer_summary(campaign_id: str) -> Call[Summary]:
+    return Call("GET", f"/{segment(campaign_id)}/dialer/summary", data_of(Summary), True)
+
+
+def dnc_check(phone_numbers: Iterable[str]) -> Call[list[DncResult]]:
+    return Call(
+        "POST",
+        "/dnc/check",
+        lambda response: data_of(DncResults)(response).results,
+        True,
+        json={"phoneNumbers": list(phone_numbers)},
     )

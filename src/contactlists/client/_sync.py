@@ -41,6 +41,8 @@ from contactlists.client._transport import (
     upload_file,
 )
 from contactlists.contacts.schemas import ContactOut, ContactsDeleted, ContactsPage, JobAccepted
+from contactlists.dialer.schemas import LeasedContact, OutcomeItem, OutcomeResult, Summary
+from contactlists.dnc.schemas import DncResult
 from contactlists.jobs.schemas import JobOut, RowErrorOut
 from contactlists.lists.schemas import V2ContactList, V2ContactListSummary, V2UpdateResult
 
@@ -89,6 +91,8 @@ class Client:
         self.contacts = Contacts(self)
         self.jobs = Jobs(self)
         self.campaigns = Campaigns(self)
+        self.dialer = Dialer(self)
+        self.dnc = Dnc(self)
 
     @property
     def bot(self) -> str:
@@ -438,3 +442,34 @@ class Campaigns(_Resource):
 
     def stop(self, campaign_id: str) -> TriggerResult:
         return self.trigger(campaign_id, "stop")
+
+
+class Dialer(_Resource):
+    """Who may be called now (CONTRACT §9): leases, outcomes and counts of a campaign."""
+
+    def next(
+        self, campaign_id: str, *, limit: int, dialer_id: str, lease_seconds: int | None = None
+    ) -> list[LeasedContact]:
+        """Lease up to ``limit`` contacts that may be called now; never retried."""
+        return self._client._send(
+            calls.dialer_next(
+                campaign_id, limit=limit, dialer_id=dialer_id, lease_seconds=lease_seconds
+            )
+        )
+
+    def outcome(
+        self, campaign_id: str, results: Iterable[OutcomeItem | Mapping[str, Any]]
+    ) -> list[OutcomeResult]:
+        """Report what happened on leases; a repeated report counts once."""
+        return self._client._send(calls.dialer_outcome(campaign_id, results))
+
+    def summary(self, campaign_id: str) -> Summary:
+        return self._client._send(calls.dialer_summary(campaign_id))
+
+
+class Dnc(_Resource):
+    """Do-not-call lists (CONTRACT §8)."""
+
+    def check(self, phone_numbers: Iterable[str]) -> list[DncResult]:
+        """Which of up to 50,000 numbers the bot's DNC lists hold now, in the order given."""
+        return self._client._send(calls.dnc_check(phone_numbers))

@@ -55,7 +55,9 @@ async def add(
         raise ValidationFailed.field(
             "data", f"data holds {len(body.data)} items; at most {settings.max_batch} are accepted"
         )
-    target = await lists.find_by_name(session, caller, body.contact_list_name)
+    target = await lists.find_by_name(
+        session, caller, body.contact_list_name, default_region=settings.default_region
+    )
     return await jobs.enqueue(
         session,
         caller,

@@ -70,7 +70,7 @@ class ContactListCreate(BaseModel):
     description: Description = ""
     source: Literal["passiveApi", "passiveApiIntegration"] = "passiveApi"
     allowDuplicates: StrictBool = False
-    listType: Literal["call", "sms"] = "call"
+    listType: ListType = "call"
     defaultRegion: Region | None = None
 
 

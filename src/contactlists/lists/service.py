@@ -13,7 +13,7 @@ from contactlists.auth import Caller
 from contactlists.errors import DuplicateName, NotFound
 from contactlists.jobs import repository as jobs_repository
 from contactlists.lists import repository
-from contactlists.lists.dnc import DEFAULT_DNC_NAME
+from contactlists.lists.dnc import DEFAULT_DNC_NAME, ensure_default_dnc
 from contactlists.lists.repository import NameTaken
 from contactlists.lists.schemas import ContactListCreate, ContactListUpdate, ListType
 from contactlists.models import ContactList, utcnow
@@ -91,7 +91,8 @@ async def create(
         description=data.description,
         list_type=data.listType,
         source=data.source,
-        allow_duplicates=data.allowDuplicates,
+        # A DNC list never keeps a number twice (CONTRACT §8).
+        allow_duplicates=data.allowDuplicates and data.listType != "dnc",
         default_region=data.defaultRegion or default_region,
         mapping={field: field for field in MAPPED_FIELDS},
         columns=[],
@@ -114,8 +115,15 @@ async def create(
     return contact_list
 
 
-async def find_by_name(session: AsyncSession, caller: Caller, name: str) -> ContactList:
-    """The caller's live list of that name, compared case-insensitively (addContacts)."""
+async def find_by_name(
+    session: AsyncSession, caller: Caller, name: str, *, default_region: str
+) -> ContactList:
+    """The caller's live list of that name, compared case-insensitively (addContacts).
+
+    The bot's Default Global DNC exists for every bot, so naming it is its first use.
+    """
+    if name.strip().casefold() == DEFAULT_DNC_NAME.casefold():
+        await ensure_default_dnc(session, caller, default_region)
     found = await repository.find_live_by_name(
         session, account_id=caller.account_id, bot_id=caller.bot_id, name=name
     )

@@ -10,6 +10,7 @@ from contactlists.models.apps import App
 from contactlists.models.base import Base, UtcDateTime, utcnow
 from contactlists.models.campaigns import Campaign, CampaignList
 from contactlists.models.contacts import Contact
+from contactlists.models.dialing import DialingAdmission, DialingLease, DialingRecord
 from contactlists.models.jobs import Job, JobError
 from contactlists.models.lists import ContactList
 from contactlists.models.ratelimit import RateLimitWindow
@@ -21,6 +22,9 @@ __all__ = [
     "CampaignList",
     "Contact",
     "ContactList",
+    "DialingAdmission",
+    "DialingLease",
+    "DialingRecord",
     "Job",
     "JobError",
     "RateLimitWindow",

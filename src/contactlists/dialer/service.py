@@ -1,0 +1,607 @@
+"""The dialer's rules (CONTRACT §9): admission, the pick, outcomes and the summary.
+
+Every rule about time takes ``now`` from the caller (the request's clock), never the wall clock.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from contactlists.auth import Caller
+from contactlists.dialer import repository, windows
+from contactlists.dialer.repository import CampaignLists, Candidate
+from contactlists.dialer.schemas import (
+    LeasedContact,
+    NextRequest,
+    OutcomeItem,
+    OutcomeResult,
+    Summary,
+)
+from contactlists.dialer.windows import LocalHours
+from contactlists.dnc import repository as dnc_repository
+from contactlists.dnc import service as dnc
+from contactlists.errors import InvalidState, NotFound, Problem, ValidationFailed
+from contactlists.lists.dnc import ensure_default_dnc
+from contactlists.models.base import utcnow
+from contactlists.models.campaigns import Campaign
+from contactlists.models.dialing import (
+    DNC,
+    DONE,
+    EXHAUSTED,
+    GONE,
+    LEASED,
+    OPTED_OUT,
+    READY,
+    WAITING,
+    WINDOW,
+    DialingRecord,
+)
+from contactlists.models.lists import ContactList
+
+ACTIVE = "Active"
+RETRYABLE = frozenset({"no_answer", "busy", "voicemail", "failed"})
+ENDING = frozenset({"completed", "answered", "do_not_call"})
+# A number held by a DNC entry without an end is looked at again after this long, so a number
+# taken off the list comes back.
+DNC_RECHECK = timedelta(hours=1)
+# Contacts without a (numeric) contactPriority come after every contact with one.
+NO_PRIORITY = 2**62
+PRIORITY_TEXT = re.compile(r"^\s*[0-9]{1,15}\s*$")
+ZONES_MAX = 1024
+# Low bits of the order key that hold the position: creation times in milliseconds fit the
+# other 43 bits until the year 2248.
+SEQ_POSITION_BITS = 19
+# A pick reads at least this many candidates at a time, and parks at most this many rounds.
+PICK_BATCH = 200
+PICK_ROUNDS = 50
+
+
+@dataclass(frozen=True)
+class Strategy:
+    """What the campaign's own Kore.ai settings say about dialing."""
+
+    max_attempts: int
+    retry: timedelta
+    lifo: bool
+    calling_hours: dict[str, Any]
+
+    @property
+    def zone(self) -> str:
+        return str(self.calling_hours["timezone"])
+
+    @classmethod
+    def of(cls, campaign: Campaign) -> Strategy:
+        strategy = campaign.document.get("dialingStrategy", {})
+        # SMS campaigns carry no attempt rules: one message per contact.
+        return cls(
+            max_attempts=int(strategy.get("maxAttemptsPerRecord", 1)),
+            retry=timedelta(minutes=int(strategy.get("defaultRetryPeriod", 60))),
+            lifo=strategy.get("dialingOrder") == "LIFO",
+            calling_hours=dict(strategy["callingHours"]),
+        )
+
+
+def _not_found(campaign_id: str) -> NotFound:
+    return NotFound(f"Campaign {campaign_id} was not found.")
+
+
+async def find_campaign(session: AsyncSession, caller: Caller, campaign_id: str) -> Campaign:
+    found = await repository.campaign(
+        session, account_id=caller.account_id, bot_id=caller.bot_id, campaign_id=campaign_id
+    )
+    if found is None:
+        raise _not_found(campaign_id)
+    return found
+
+
+# ---------------------------------------------------------------- admission
+
+
+def _priority(text: str | None) -> int:
+    return int(text) if text is not None and PRIORITY_TEXT.match(text) else NO_PRIORITY
+
+
+def _zones(contact: Any) -> str:
+    zones = list(windows.zones_of(contact.time_zone, contact.phone))
+    # A number of a whole numbering plan (toll-free) can name dozens of zones; keep what fits.
+    while len(windows.join_zones(zones)) > ZONES_MAX:
+        zones.pop()
+    return windows.join_zones(zones)
+
+
+def _record_row(
+    caller: Caller, campaign: Campaign, list_id: str, contact: Any, lifo: bool, now: datetime
+) -> dict[str, Any]:
+    # Creation time first (the contract's "oldest contact first", across lists), then the
+    # position within a batch that shares its creation time, in the low bits.
+    created = int(contact.created_at.timestamp() * 1000) << SEQ_POSITION_BITS
+    created |= contact.position & ((1 << SEQ_POSITION_BITS) - 1)
+    return {
+        "account_id": caller.account_id,
+        "campaign_id": campaign.id,
+        "list_id": list_id,
+        "position": contact.position,
+        "contact_id": contact.id,
+        "phone": contact.phone,
+        "zones": _zones(contact),
+        "state": READY,
+        "due_at": None,
+        "rank": 1,
+        "priority": _priority(contact.contact_priority),
+        "seq": -created if lifo else created,
+        "attempts": 0,
+        "last_outcome": None,
+        "callback_at": None,
+        "lease_id": None,
+        "dialer_id": None,
+        "dispositions": [],
+        "bot_session_id": None,
+        "detail": None,
+        "updated_at": now,
+    }
+
+
+async def admit_apart(
+    apart: async_sessionmaker[AsyncSession], caller: Caller, campaign_id: str
+) -> None:
+    """Admit the campaign's new contacts in short transactions of their own, one chunk each.
+
+    Run before the request's own transaction starts. Admitters take turns per chunk on the
+    campaign's row (SQLite: its single writer; PostgreSQL: the row lock), so two never insert
+    the same records at once, and other dialers' picks go on between chunks: nobody waits for a
+    whole campaign's admission. Once every list is admitted this is one short read.
+    """
+    while True:
+        async with apart() as own, own.begin():
+            campaign = await repository.campaign(
+                own, account_id=caller.account_id, bot_id=caller.bot_id, campaign_id=campaign_id
+            )
+            if campaign is None:
+                return
+            lists = await repository.lists_of(
+                own, account_id=caller.account_id, campaign_id=campaign.id
+            )
+            known = await repository.admitted(
+                own, account_id=caller.account_id, campaign_id=campaign.id
+            )
+            behind = [
+                item
+                for item in lists.contacts
+                if (known[item.id].position if item.id in known else 0) < item.last_position
+            ]
+            if not behind:
+                return
+            if repository.is_postgres(own):
+                await repository.lock_campaign(own, campaign)
+                known = await repository.admitted(
+                    own, account_id=caller.account_id, campaign_id=campaign.id
+                )
+            contact_list = behind[0]
+            position = known[contact_list.id].position if contact_list.id in known else 0
+            if position >= contact_list.last_position:
+                continue  # another admitter did it meanwhile
+            strategy = Strategy.of(campaign)
+            contacts = await repository.contacts_after(
+                own,
+                account_id=caller.account_id,
+                list_id=contact_list.id,
+                position=position,
+                limit=repository.ADMIT_CHUNK,
+            )
+            await repository.insert_records(
+                own,
+                [
+                    _record_row(caller, campaign, contact_list.id, contact, strategy.lifo, utcnow())
+                    for contact in contacts
+                ],
+            )
+            # Positions up to last_position are all committed (the list's row lock orders its
+            # writers), so none is left behind when the list's last contacts were deleted.
+            position = contacts[-1].position if contacts else contact_list.last_position
+            await repository.set_admitted(
+                own,
+                account_id=caller.account_id,
+                campaign_id=campaign.id,
+                list_id=contact_list.id,
+                position=position,
+                lifo=strategy.lifo,
+            )
+
+
+async def admit(
+    session: AsyncSession,
+    caller: Caller,
+    campaign: Campaign,
+    lists: CampaignLists,
+    strategy: Strategy,
+    now: datetime,
+) -> None:
+    """Give every contact of the campaign's lists not seen yet its dialing record, in the
+    request's transaction (what :func:`admit_apart` left: contacts added since)."""
+    known = await repository.admitted(
+        session, account_id=caller.account_id, campaign_id=campaign.id
+    )
+    if not any(
+        (known[item.id].position if item.id in known else 0) < item.last_position
+        for item in lists.contacts
+    ):
+        return
+    await _admit_locked(session, caller, campaign, lists, strategy, now)
+
+
+async def _admit_locked(
+    session: AsyncSession,
+    caller: Caller,
+    campaign: Campaign,
+    lists: CampaignLists,
+    strategy: Strategy,
+    now: datetime,
+) -> None:
+    await repository.lock_campaign(session, campaign)
+    known = await repository.admitted(
+        session, account_id=caller.account_id, campaign_id=campaign.id
+    )
+    for contact_list in lists.contacts:
+        admission = known.get(contact_list.id)
+        position = admission.position if admission else 0
+        if position >= contact_list.last_position:
+            continue  # nothing new: no read of the list at all
+        while True:
+            contacts = await repository.contacts_after(
+                session,
+                account_id=caller.account_id,
+                list_id=contact_list.id,
+                position=position,
+                limit=repository.ADMIT_CHUNK,
+            )
+            if not contacts:
+                break
+            await repository.insert_records(
+                session,
+                [
+                    _record_row(caller, campaign, contact_list.id, contact, strategy.lifo, now)
+                    for contact in contacts
+                ],
+            )
+            position = contacts[-1].position
+        await repository.set_admitted(
+            session,
+            account_id=caller.account_id,
+            campaign_id=campaign.id,
+            list_id=contact_list.id,
+            position=position,
+            lifo=strategy.lifo,
+        )
+
+
+async def _blocking_lists(
+    session: AsyncSession, caller: Caller, lists: CampaignLists
+) -> list[ContactList]:
+    """The campaign's DNC lists and the bot's Default Global DNC."""
+    bot_lists = await dnc_repository.dnc_lists(
+        session, account_id=caller.account_id, bot_id=caller.bot_id
+    )
+    named = {item.id for item in lists.dnc}
+    return [item for item in bot_lists if item.id in named or item.is_default]
+
+
+async def _prepared(
+    session: AsyncSession,
+    caller: Caller,
+    campaign: Campaign,
+    now: datetime,
+) -> tuple[Strategy, CampaignLists]:
+    strategy = Strategy.of(campaign)
+    lists = await repository.lists_of(
+        session, account_id=caller.account_id, campaign_id=campaign.id
+    )
+    await admit(session, caller, campaign, lists, strategy, now)
+    await repository.sweep(session, account_id=caller.account_id, campaign_id=campaign.id, now=now)
+    return strategy, lists
+
+
+# ---------------------------------------------------------------- the pick
+
+
+def _dnc_until(entries: Sequence[dnc_repository.Entry], now: datetime) -> datetime:
+    ends = [dnc.expires_at(entry) for entry in entries]
+    recheck = now + DNC_RECHECK
+    if any(end is None for end in ends):
+        return recheck
+    return min(recheck, max(end for end in ends if end is not None))
+
+
+def _leased(candidate: Candidate, lease_id: str, attempt: int, expires: datetime) -> LeasedContact:
+    contact = candidate.contact
+    assert contact is not None
+    return LeasedContact(
+        leaseId=lease_id,
+        contactId=contact.id,
+        contactListId=contact.list_id,
+        phoneNumber=contact.phone,
+        firstName=contact.first_name,
+        lastName=contact.last_name,
+        timeZone=contact.time_zone,
+        uniqueId=contact.unique_id,
+        contactPriority=contact.contact_priority,
+        fields=dict(contact.fields or {}),
+        attempt=attempt,
+        leaseExpiresAt=expires,
+    )
+
+
+def _key(record: DialingRecord) -> dict[str, Any]:
+    return {
+        "account_id": record.account_id,
+        "campaign_id": record.campaign_id,
+        "list_id": record.list_id,
+        "position": record.position,
+    }
+
+
+async def next_contacts(
+    session: AsyncSession,
+    caller: Caller,
+    campaign_id: str,
+    body: NextRequest,
+    *,
+    now: datetime,
+    local_hours: LocalHours,
+    apart: async_sessionmaker[AsyncSession] | None = None,
+) -> list[LeasedContact]:
+    """Lease up to ``body.limit`` contacts eligible now, in the contract's order."""
+    if apart is not None:
+        await admit_apart(apart, caller, campaign_id)
+    campaign = await find_campaign(session, caller, campaign_id)
+    if campaign.status != ACTIVE:
+        raise InvalidState(
+            f"Campaign {campaign.name} is {campaign.status}; only an Active campaign is dialed."
+        )
+    strategy, lists = await _prepared(session, caller, campaign, now)
+    if not windows.campaign_open(strategy.calling_hours, now):
+        return []
+    blocking = await _blocking_lists(session, caller, lists)
+    list_ids = [item.id for item in lists.contacts]
+    expires = now + timedelta(seconds=body.leaseSeconds)
+    chosen: list[LeasedContact] = []
+    for _ in range(PICK_ROUNDS):
+        wanted = body.limit - len(chosen)
+        batch = await repository.candidates(
+            session,
+            account_id=caller.account_id,
+            campaign_id=campaign.id,
+            list_ids=list_ids,
+            limit=max(wanted, PICK_BATCH),
+        )
+        held = await dnc.blocking(
+            session,
+            account_id=caller.account_id,
+            lists=blocking,
+            phones={candidate.record.phone for candidate in batch},
+            now=now,
+        )
+        changes: list[dict[str, Any]] = []
+        leases: list[dict[str, Any]] = []
+        for candidate in batch:
+            record = candidate.record
+            if candidate.contact is None:
+                changes.append({**_key(record), "state": GONE, "due_at": None})
+            elif record.attempts >= strategy.max_attempts:
+                changes.append({**_key(record), "state": EXHAUSTED, "due_at": None})
+            elif record.phone in held:
+                due = _dnc_until(held[record.phone], now)
+                changes.append({**_key(record), "state": DNC, "due_at": due})
+            elif not windows.contact_open(
+                zones := windows.split_zones(record.zones, strategy.zone), now, local_hours
+            ):
+                due = windows.next_contact_opening(zones, now, local_hours)
+                changes.append({**_key(record), "state": WINDOW, "due_at": due})
+            elif len(chosen) < body.limit:
+                lease_id = f"ls-{uuid.uuid4()}"
+                attempt = record.attempts + 1
+                changes.append(
+                    {
+                        **_key(record),
+                        "state": LEASED,
+                        "due_at": expires,
+                        "lease_id": lease_id,
+                        "dialer_id": body.dialerId,
+                        "updated_at": now,
+                    }
+                )
+                leases.append(
+                    {
+                        "account_id": caller.account_id,
+                        "id": lease_id,
+                        "campaign_id": campaign.id,
+                        "list_id": record.list_id,
+                        "position": record.position,
+                        "attempt": attempt,
+                        "expires_at": expires,
+                        "outcome": None,
+                    }
+                )
+                chosen.append(_leased(candidate, lease_id, attempt, expires))
+        await repository.update_records(session, changes)
+        await repository.insert_leases(session, leases)
+        if len(chosen) >= body.limit or len(batch) < max(wanted, PICK_BATCH):
+            break
+    return chosen
+
+
+# ---------------------------------------------------------------- outcomes
+
+
+def _callbacks_missing(items: Sequence[OutcomeItem]) -> None:
+    problems = [
+        Problem("callbackAt is required for a callback outcome", f"results.{index}.callbackAt")
+        for index, item in enumerate(items)
+        if item.outcome == "callback" and item.callbackAt is None
+    ]
+    if problems:
+        raise ValidationFailed.of(problems)
+
+
+def _values(
+    item: OutcomeItem, record: DialingRecord, strategy: Strategy, now: datetime
+) -> dict[str, Any]:
+    attempts = record.attempts + 1
+    values: dict[str, Any] = {
+        "attempts": attempts,
+        "last_outcome": item.outcome,
+        "rank": 1,
+        "due_at": None,
+        "updated_at": now,
+    }
+    if item.dispositionCodes is not None:
+        values["dispositions"] = item.dispositionCodes
+    if item.botSessionId is not None:
+        values["bot_session_id"] = item.botSessionId
+    if item.detail is not None:
+        values["detail"] = item.detail
+    if item.outcome in ENDING:
+        values["state"] = DONE
+    elif item.outcome == "opted_out":
+        values["state"] = OPTED_OUT
+    elif attempts >= strategy.max_attempts:
+        values["state"] = EXHAUSTED
+    elif item.outcome == "callback":
+        assert item.callbackAt is not None
+        values.update(state=WAITING, rank=0, due_at=max(item.callbackAt, now))
+        values["callback_at"] = values["due_at"]
+    else:
+        values.update(state=WAITING, due_at=now + strategy.retry)
+    return values
+
+
+async def report(
+    session: AsyncSession,
+    caller: Caller,
+    campaign_id: str,
+    items: Sequence[OutcomeItem],
+    *,
+    now: datetime,
+    default_region: str,
+) -> list[OutcomeResult]:
+    """Apply each outcome to the lease it names, once; in the order given."""
+    _callbacks_missing(items)
+    campaign = await find_campaign(session, caller, campaign_id)
+    strategy = Strategy.of(campaign)
+    lists = await repository.lists_of(
+        session, account_id=caller.account_id, campaign_id=campaign.id
+    )
+    found = await repository.leases(
+        session,
+        account_id=caller.account_id,
+        campaign_id=campaign.id,
+        lease_ids=[item.leaseId for item in items],
+        live_list_ids={item.id for item in lists.contacts},
+    )
+    results: list[OutcomeResult] = []
+    do_not_call: set[str] = set()
+    for item in items:
+        lease = found.get(item.leaseId)
+        if lease is None or lease.record is None or not lease.reachable:
+            results.append(
+                OutcomeResult(leaseId=item.leaseId, accepted=False, reason="unknown_lease")
+            )
+            continue
+        ended = lease.lease.outcome is None and await repository.end_lease(
+            session,
+            account_id=caller.account_id,
+            campaign_id=campaign.id,
+            lease=lease.lease,
+            values=_values(item, lease.record, strategy, now),
+            outcome=item.outcome,
+            now=now,
+        )
+        if ended:
+            results.append(OutcomeResult(leaseId=item.leaseId, accepted=True))
+            if item.outcome == "do_not_call":
+                do_not_call.add(lease.record.phone)
+            continue
+        # Reported before (the same outcome counts once), or the lease ran out.
+        before = await repository.outcome_of(
+            session, account_id=caller.account_id, lease_id=item.leaseId
+        )
+        if before == item.outcome:
+            results.append(OutcomeResult(leaseId=item.leaseId, accepted=True))
+        else:
+            results.append(
+                OutcomeResult(leaseId=item.leaseId, accepted=False, reason="lease_expired")
+            )
+    if do_not_call:
+        default = await ensure_default_dnc(session, caller, default_region)
+        if default is not None:
+            await dnc.add_numbers(
+                session, caller=caller, dnc_list=default, phones=do_not_call, reason="do_not_call"
+            )
+    return results
+
+
+# ---------------------------------------------------------------- summary
+
+FINAL_COUNTS = {OPTED_OUT: "optedOut", EXHAUSTED: "exhausted", DONE: "done", LEASED: "leased"}
+
+
+async def summary(
+    session: AsyncSession,
+    caller: Caller,
+    campaign_id: str,
+    *,
+    now: datetime,
+    local_hours: LocalHours,
+    apart: async_sessionmaker[AsyncSession] | None = None,
+) -> Summary:
+    """The campaign's contacts counted by what the dialer would do with them now.
+
+    Each contact is in exactly one count, judged in this order: opted out, exhausted, done,
+    leased, callback, waiting retry, DNC, outside its window (or the campaign's), eligible now.
+    """
+    if apart is not None:
+        await admit_apart(apart, caller, campaign_id)
+    campaign = await find_campaign(session, caller, campaign_id)
+    strategy, lists = await _prepared(session, caller, campaign, now)
+    rows = await repository.summary_rows(
+        session,
+        account_id=caller.account_id,
+        campaign_id=campaign.id,
+        list_ids=[item.id for item in lists.contacts],
+    )
+    open_rows = [row for row in rows if row.state in (READY, WINDOW, DNC)]
+    held = await dnc.blocking(
+        session,
+        account_id=caller.account_id,
+        lists=await _blocking_lists(session, caller, lists),
+        phones={row.phone for row in open_rows},
+        now=now,
+    )
+    campaign_open = windows.campaign_open(strategy.calling_hours, now)
+    counts = dict.fromkeys(
+        ("leased", "waitingRetry", "callbacks", "outsideWindow", "dnc", "optedOut",
+         "exhausted", "done", "eligibleNow"),
+        0,
+    )  # fmt: skip
+    by_zone: dict[str, int] = {}
+    for row in rows:
+        if row.state in FINAL_COUNTS:
+            counts[FINAL_COUNTS[row.state]] += 1
+        elif row.state == WAITING:
+            counts["callbacks" if row.rank == 0 else "waitingRetry"] += 1
+        elif row.phone in held:
+            counts["dnc"] += 1
+        elif not campaign_open or not windows.contact_open(
+            windows.split_zones(row.zones, strategy.zone), now, local_hours
+        ):
+            counts["outsideWindow"] += 1
+        else:
+            counts["eligibleNow"] += 1
+            by_zone[row.zones or strategy.zone] = by_zone.get(row.zones or strategy.zone, 0) + 1
+    return Summary(total=len(rows), eligibleNowByTimeZone=by_zone, **counts)
