@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contactlists.auth import Caller
 from contactlists.contacts import repository as contacts_repository
 from contactlists.contacts.bulk import new_contact_ids
-from contactlists.contacts.phones import PhoneError, to_e164
+from contactlists.contacts.phones import PhoneError, read_number, to_e164
 from contactlists.dnc import repository
 from contactlists.dnc.repository import Entry
 from contactlists.dnc.schemas import DncResult
@@ -92,6 +92,14 @@ async def check(
     return results
 
 
+def _verified(e164: str) -> bool:
+    """Whether a stored number (E.164, from a contact) is one libphonenumber knows as valid."""
+    try:
+        return read_number(e164, "US").verified  # the region reads no "+" number
+    except PhoneError:
+        return False
+
+
 async def add_numbers(
     session: AsyncSession,
     *,
@@ -121,6 +129,7 @@ async def add_numbers(
             "position": locked.last_position + index,
             "id": ids[index - 1],
             "phone": phone,
+            "phone_verified": _verified(phone),
             "first_name": None,
             "last_name": None,
             "time_zone": None,
