@@ -22,7 +22,8 @@ from tests.support.contacts import get_list
 from tests.support.fill import fill_list
 from tests.support.tenants import Tenant
 
-pytestmark = pytest.mark.anyio
+# Eight dialers contend for one database for a while: run alone, after the parallel part.
+pytestmark = [pytest.mark.anyio, pytest.mark.serial]
 Jobs = Callable[[], Awaitable[int]]
 DIALERS = 8
 SIZE = int(os.environ.get("CONTACTLISTS_TEST_DIALER_CONTACTS", "10000"))
