@@ -9,7 +9,9 @@ from datetime import UTC, datetime
 import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient
+from sqlalchemy import select
 
+from contactlists.models.dialing import DialingRecord
 from tests.dialer.support import ALL_WEEK, Clock, dialing, hold_clock, numbers
 from tests.dnc.test_dnc import check
 from tests.support.campaigns import voice_body
@@ -203,3 +205,42 @@ async def test_deleting_a_list_ends_its_leases_and_restore_brings_the_records_ba
         ("+12122000000", 2),
         ("+12122000001", 1),
     ]
+
+
+async def records_of(app: FastAPI, account_id: str, list_id: str) -> list[str]:
+    """The numbers the dialing records of a list hold."""
+    async with app.state.sessionmaker() as session:
+        query = select(DialingRecord.phone).where(
+            DialingRecord.account_id == account_id, DialingRecord.list_id == list_id
+        )
+        return sorted(await session.scalars(query))
+
+
+async def test_a_deleted_contact_and_a_purged_list_leave_no_dialing_record(
+    app: FastAPI, client: AsyncClient, tenant: Tenant, run_jobs: Jobs, clock: Clock
+) -> None:
+    run = await dialing(client, tenant, run_jobs, numbers(3), maxAttemptsPerRecord=5)
+    leased = await run.next()
+    list_id = leased[0]["contactListId"]
+    assert await records_of(app, tenant.account_id, list_id) == sorted(
+        contact["phoneNumber"] for contact in leased
+    )
+    paths = Paths("v2", tenant.bot)
+
+    # One contact deleted: its record, which holds its number, goes with it.
+    gone = leased[0]
+    response = await client.delete(
+        f"{paths.list(list_id)}/contacts/{gone['contactId']}", headers=tenant.headers()
+    )
+    assert response.status_code == 200, response.text
+    assert gone["phoneNumber"] not in await records_of(app, tenant.account_id, list_id)
+    assert len(await records_of(app, tenant.account_id, list_id)) == 2
+
+    # The list deleted and purged: none of its records is left.
+    app.state.settings = app.state.settings.model_copy(update={"trash_days": 0})
+    response = await client.delete(
+        paths.list(list_id), params={"force": "true"}, headers=tenant.headers()
+    )
+    assert response.status_code == 200, response.text
+    assert await run_jobs() >= 1
+    assert await records_of(app, tenant.account_id, list_id) == []

@@ -110,8 +110,13 @@ async def admitted(
 async def contacts_after(
     session: AsyncSession, *, account_id: str, list_id: str, position: int, limit: int
 ) -> Sequence[Any]:
-    """The list's contacts past ``position``, in position order (the contact's primary key)."""
-    rows = await session.execute(
+    """The list's contacts past ``position``, in position order (the contact's primary key).
+
+    On PostgreSQL the rows are share-locked for the transaction that admits them: a contact
+    deleted meanwhile would fail the records' foreign key; its delete waits instead, and takes
+    the new record with it. (SQLite has one writer: nothing is deleted meanwhile.)
+    """
+    query = (
         select(
             Contact.position,
             Contact.id,
@@ -128,6 +133,9 @@ async def contacts_after(
         .order_by(Contact.position)
         .limit(limit)
     )
+    if is_postgres(session):
+        query = query.with_for_update(read=True, key_share=True)  # FOR KEY SHARE
+    rows = await session.execute(query)
     return rows.all()
 
 

@@ -78,6 +78,15 @@ class DialingRecord(Base):
             ["campaign.account_id", "campaign.id"],
             ondelete="CASCADE",
         ),
+        # A record holds its contact's number: it goes with the contact (a single delete, or
+        # the purge of the list), so a deleted contact leaves no copy here.
+        ForeignKeyConstraint(
+            ["account_id", "list_id", "position"],
+            ["contact.account_id", "contact.list_id", "contact.position"],
+            ondelete="CASCADE",
+        ),
+        # What that cascade looks a deleted contact's records up by.
+        Index("ix_dialing_record_contact", "account_id", "list_id", "position"),
         # dialer/next: the ready rows of a campaign in the contract's order.
         Index(
             "ix_dialing_record_pick",

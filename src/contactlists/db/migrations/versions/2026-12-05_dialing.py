@@ -56,6 +56,12 @@ def upgrade() -> None:
         sa.Column("detail", sa.String(512), nullable=True),
         sa.Column("updated_at", UtcDateTime(), nullable=False),
         _campaign_key("dialing_record"),
+        sa.ForeignKeyConstraint(
+            ["account_id", "list_id", "position"],
+            ["contact.account_id", "contact.list_id", "contact.position"],
+            name="fk_dialing_record_account_id_contact",
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint(
             "account_id", "campaign_id", "list_id", "position", name="pk_dialing_record"
         ),
@@ -67,6 +73,9 @@ def upgrade() -> None:
     )
     op.create_index(
         "ix_dialing_record_due", "dialing_record", ["account_id", "campaign_id", "state", "due_at"]
+    )
+    op.create_index(
+        "ix_dialing_record_contact", "dialing_record", ["account_id", "list_id", "position"]
     )
     op.create_table(
         "dialing_lease",
@@ -100,6 +109,7 @@ def downgrade() -> None:
     op.drop_table("dialing_admission")
     op.drop_index("ix_dialing_lease_campaign", table_name="dialing_lease")
     op.drop_table("dialing_lease")
+    op.drop_index("ix_dialing_record_contact", table_name="dialing_record")
     op.drop_index("ix_dialing_record_due", table_name="dialing_record")
     op.drop_index("ix_dialing_record_pick", table_name="dialing_record")
     op.drop_table("dialing_record")
