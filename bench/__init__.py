@@ -1,1 +1,1 @@
-"""Benchmarks B1, B2, B3, B5 and B6 of /work/shared/BENCHMARKS.md; run them with ``make bench``."""
+"""The benchmarks of docs/BENCHMARKS.md (B1 to B7); run them with ``make bench``."""
