@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -41,6 +41,7 @@ from contactlists.models.dialing import (
     READY,
     WAITING,
     WINDOW,
+    DialingAdmission,
     DialingRecord,
 )
 from contactlists.models.lists import ContactList
@@ -148,6 +149,12 @@ def _record_row(
     }
 
 
+def _admitted_up_to(known: Mapping[str, DialingAdmission], list_id: str) -> int:
+    """The last position of the list admitted into the campaign's records (0: none yet)."""
+    admission = known.get(list_id)
+    return admission.position if admission else 0
+
+
 async def admit_apart(
     apart: async_sessionmaker[AsyncSession], caller: Caller, campaign_id: str
 ) -> None:
@@ -174,7 +181,7 @@ async def admit_apart(
             behind = [
                 item
                 for item in lists.contacts
-                if (known[item.id].position if item.id in known else 0) < item.last_position
+                if _admitted_up_to(known, item.id) < item.last_position
             ]
             if not behind:
                 return
@@ -184,7 +191,7 @@ async def admit_apart(
                     own, account_id=caller.account_id, campaign_id=campaign.id
                 )
             contact_list = behind[0]
-            position = known[contact_list.id].position if contact_list.id in known else 0
+            position = _admitted_up_to(known, contact_list.id)
             if position >= contact_list.last_position:
                 continue  # another admitter did it meanwhile
             strategy = Strategy.of(campaign)
@@ -228,10 +235,7 @@ async def admit(
     known = await repository.admitted(
         session, account_id=caller.account_id, campaign_id=campaign.id
     )
-    if not any(
-        (known[item.id].position if item.id in known else 0) < item.last_position
-        for item in lists.contacts
-    ):
+    if not any(_admitted_up_to(known, item.id) < item.last_position for item in lists.contacts):
         return
     await _admit_locked(session, caller, campaign, lists, strategy, now)
 
@@ -249,8 +253,7 @@ async def _admit_locked(
         session, account_id=caller.account_id, campaign_id=campaign.id
     )
     for contact_list in lists.contacts:
-        admission = known.get(contact_list.id)
-        position = admission.position if admission else 0
+        position = _admitted_up_to(known, contact_list.id)
         if position >= contact_list.last_position:
             continue  # nothing new: no read of the list at all
         while True:
