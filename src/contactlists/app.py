@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 
 from contactlists import __version__, openapi
+from contactlists.apps.cache import AppCache
 from contactlists.campaigns import router as campaigns_router
 from contactlists.config import Settings, get_settings
 from contactlists.console import router as console_router
@@ -68,6 +69,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.sessionmaker = create_sessionmaker(engine)
         metrics.queue_reader = lambda: _read_queue(app)
         app.state.rate_limiter = RateLimiter(app.state.sessionmaker, settings)
+        app.state.app_cache = AppCache(
+            app.state.sessionmaker, check_seconds=settings.app_cache_check_seconds
+        )
         workers = WorkerPool(create_sessionmaker(background), settings, HANDLERS, metrics=metrics)
         app.state.workers = workers
         workers.start()

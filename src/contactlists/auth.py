@@ -15,12 +15,11 @@ from typing import Annotated, Any
 
 import jwt
 from fastapi import Depends, Header, Path, Query, Request
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from contactlists.apps import service as apps
-from contactlists.deps import SessionDep, SettingsDep
+from contactlists.apps.cache import AppCache, VerifiedApp
+from contactlists.deps import SettingsDep
 from contactlists.errors import Forbidden, InvalidCredentials, ValidationFailed
-from contactlists.models.apps import App
 from contactlists.observability import logs
 from contactlists.ratelimit.service import RateLimiter
 
@@ -63,7 +62,7 @@ def _token_from(auth: str | None, authorization: str | None) -> str:
     raise InvalidCredentials()
 
 
-async def verify_token(session: AsyncSession, token: str, *, leeway: int) -> tuple[App, str]:
+async def verify_token(known_apps: AppCache, token: str, *, leeway: int) -> tuple[VerifiedApp, str]:
     """The app that signed ``token`` and the actor it names; InvalidCredentials otherwise."""
     try:
         # Header and claims in one parse; the signature is checked below with the app's secret.
@@ -74,7 +73,7 @@ async def verify_token(session: AsyncSession, token: str, *, leeway: int) -> tup
     client_id = parsed["payload"].get("appId")
     if not isinstance(client_id, str) or not APP_ID_PATTERN.match(client_id):
         raise InvalidCredentials()
-    app = await apps.find_usable(session, client_id)
+    app = await known_apps.find_usable(client_id)
     if app is None or header.get("alg") not in app.algorithms:
         raise InvalidCredentials()
     try:
@@ -130,7 +129,6 @@ async def _count_request(request: Request, account_id: str) -> None:
 def _caller_dependency(access: Access) -> Any:
     async def caller(
         request: Request,
-        session: SessionDep,
         settings: SettingsDep,
         bot: Annotated[str, Path(description="The bot (application) id, `st-…`.")],
         auth: Annotated[str | None, Header(description="The JWT, raw.")] = None,
@@ -146,12 +144,10 @@ def _caller_dependency(access: Access) -> Any:
         ] = None,
     ) -> Caller:
         token = _token_from(auth, authorization)
-        app, actor = await verify_token(session, token, leeway=settings.jwt_leeway_seconds)
-        # Ends the read of the app and returns its connection to the pool: the body is read
-        # next, for as long as the client takes, and the route takes a connection after it.
-        # (The rate limiter's own transaction never waits for a second pooled connection
-        # while this one is held, either.)
-        await session.commit()
+        # The app comes from the process's cache (apps/cache.py), or from a short session of
+        # its own: no connection is held here while the body is read next.
+        known_apps: AppCache = request.app.state.app_cache
+        app, actor = await verify_token(known_apps, token, leeway=settings.jwt_leeway_seconds)
         logs.note_caller(app.client_id, app.account_id)  # from here on, log lines name them
         # Counted once the account is known and before the route does anything: a 429 has
         # changed nothing, so clients may retry it whatever the method.
@@ -164,7 +160,7 @@ def _caller_dependency(access: Access) -> Any:
             raise Forbidden("The iid header does not match the bot id in the path.")
         if account_id is not None and account_id != app.account_id:
             raise Forbidden("The accountId does not match the app's account.")
-        if not SCOPES_GRANTING[access] & set(app.scopes):
+        if not SCOPES_GRANTING[access] & app.scopes:
             raise Forbidden("The app's scopes do not allow this request.")
         if app.bots is not None and bot not in app.bots:
             raise Forbidden("The app may not use this bot.")

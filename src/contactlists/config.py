@@ -129,6 +129,20 @@ class Settings(BaseSettings):
         le=3600,
         description="The rate limit's window; 60 unless testing.",
     )
+    app_cache_check_seconds: float = Field(
+        default=0.25,
+        ge=0,
+        le=1,
+        description="How often at most a process re-reads the apps' change counter; a revoked "
+        "app is refused by every process this long after the revocation (0: at every request).",
+    )
+    processes: int | None = Field(
+        default=None,
+        ge=1,
+        le=64,
+        description="API processes `serve` runs on its one port (default: 1 on SQLite, the "
+        "number of cores on PostgreSQL).",
+    )
     workers: int = Field(
         default=1,
         ge=0,

@@ -26,6 +26,7 @@ pytestmark = pytest.mark.anyio
 
 MODEL_TABLES = {
     "app",
+    "app_generation",
     "contact_list",
     "contact",
     "job",

@@ -6,7 +6,7 @@ the other feature. Importing this package registers every table on ``Base.metada
 is what Alembic and the migration tests compare the schema against.
 """
 
-from contactlists.models.apps import App
+from contactlists.models.apps import App, AppGeneration
 from contactlists.models.base import Base, UtcDateTime, utcnow
 from contactlists.models.campaigns import Campaign, CampaignList
 from contactlists.models.contacts import Contact
@@ -17,6 +17,7 @@ from contactlists.models.ratelimit import RateLimitWindow
 
 __all__ = [
     "App",
+    "AppGeneration",
     "Base",
     "Campaign",
     "CampaignList",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, String
+from sqlalchemy import JSON, BigInteger, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from contactlists.models.base import Base, UtcDateTime
@@ -29,3 +29,18 @@ class App(Base):
     algorithms: Mapped[list[str]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class AppGeneration(Base):
+    """One row counting the changes to ``app``: processes that cache apps re-read it.
+
+    A trigger (made by the migration, on both databases) adds one to ``generation`` in the same
+    transaction as any UPDATE or DELETE of ``app``, whoever makes it: ``apps revoke``, another
+    process, or a statement typed by hand. A process that sees the number change forgets every
+    app it cached (``apps/cache.py``).
+    """
+
+    __tablename__ = "app_generation"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    generation: Mapped[int] = mapped_column(BigInteger)
