@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.resources import files
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
@@ -44,6 +45,7 @@ Campaign Management contact-list API. Authenticate with a JWT in the `auth` head
 """
 
 STATIC_DOCS_PATH = "/static/swagger-ui"
+PROCESS_ID_HEADER = "x-process-id"
 # Connections of the background pool besides two per worker (its batch and its heartbeat):
 # /readyz and the queue gauges of /metrics.
 BACKGROUND_POOL_RESERVE = 2
@@ -133,9 +135,12 @@ async def _read_queue(app: FastAPI) -> list[tuple[str, str, int]]:
 
 
 def _add_operations_routes(app: FastAPI) -> None:
+    process_id = str(os.getpid())  # create_app runs in each process of `serve --processes`
+
     @app.get("/healthz", tags=["operations"])
-    async def healthz() -> dict[str, str]:
-        """The process is up."""
+    async def healthz(response: Response) -> dict[str, str]:
+        """The process is up. `X-Process-Id` names which one answered (`serve --processes`)."""
+        response.headers[PROCESS_ID_HEADER] = process_id
         return {"status": "ok"}
 
     @app.get("/readyz", tags=["operations"], responses={503: {"model": dict[str, Any]}})

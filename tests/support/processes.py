@@ -110,6 +110,9 @@ def service_env(settings: Mapping[str, str]) -> dict[str, str]:
     """The environment without the caller's CONTACTLISTS_* settings, plus ``settings``."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("CONTACTLISTS_")}
     env["PYTHONUNBUFFERED"] = "1"
+    # One API process unless ``settings`` asks for more (PostgreSQL's default is one per
+    # core): the tests of a process's bounds and of its stop must reach that process.
+    env["CONTACTLISTS_PROCESSES"] = "1"
     env.update(settings)
     return env
 

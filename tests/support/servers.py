@@ -100,6 +100,9 @@ def running_serve(
     port = free_port()
     env = {key: value for key, value in os.environ.items() if not key.startswith("CONTACTLISTS_")}
     env["PYTHONUNBUFFERED"] = "1"
+    # One process unless a test asks for more: PostgreSQL's default is one per core, and the
+    # tests of one process's bounds (connection cap, timeouts) must reach that process.
+    env["CONTACTLISTS_PROCESSES"] = "1"
     env.update(settings or {})
     process = subprocess.Popen(
         [

@@ -267,7 +267,7 @@ async def live_server(
     tenant = await tenants.create()
     port = _free_port()
     log_path = tmp_path / "server.log"
-    env = {**os.environ, "CONTACTLISTS_LOG_LEVEL": "WARNING"}
+    env = {**os.environ, "CONTACTLISTS_LOG_LEVEL": "WARNING", "CONTACTLISTS_PROCESSES": "1"}
     env.pop("CONTACTLISTS_DATABASE_URL", None)
     command = [
         sys.executable, "-m", "contactlists", "serve", "--host", "127.0.0.1",

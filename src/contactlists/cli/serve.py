@@ -5,21 +5,27 @@ The server is imported inside the functions: this module loads without the serve
 
 from __future__ import annotations
 
+import os
 import shlex
+import shutil
 import signal
+import socket
+import tempfile
 from types import FrameType
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from contactlists.cli._common import DatabaseOption, needs_server
+from contactlists.cli._common import DatabaseOption, fail, needs_server
 from contactlists.memory import limit_malloc_arenas
 from contactlists.tokens import mint_token
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
+    from contactlists.config import Settings
     from contactlists.models.apps import App
+    from contactlists.server.limits import ConnectionBounds
 
 DEV_BOT = "st-00000000-0000-4000-8000-000000000000"
 
@@ -64,6 +70,70 @@ def _exit_cleanly(_signum: int, _frame: FrameType | None) -> None:
     raise SystemExit(0)
 
 
+def default_processes(database_url: str) -> int:
+    """One process on SQLite (one writer: more processes only queue on its lock), one per core
+    on PostgreSQL."""
+    from sqlalchemy.engine import make_url
+
+    if make_url(database_url).get_backend_name() != "postgresql":
+        return 1
+    return max(1, len(os.sched_getaffinity(0)))
+
+
+def _serve_one(
+    settings: Settings,
+    bounds: ConnectionBounds,
+    host: str,
+    port: int,
+    sock: socket.socket | None = None,
+    parent_pid: int | None = None,
+) -> None:
+    """Build the app and serve it until SIGTERM or SIGINT (in this process)."""
+    from contactlists.app import create_app
+    from contactlists.server import runner
+
+    application = create_app(settings)
+    signal.signal(signal.SIGTERM, _exit_cleanly)
+    runner.run(
+        application,
+        host=host,
+        port=port,
+        settings=settings,
+        bounds=bounds,
+        registry=application.state.metrics.registry,  # so /metrics counts refused connections
+        sock=sock,
+        parent_pid=parent_pid,
+    )
+
+
+def _serve_many(
+    settings: Settings, bounds: ConnectionBounds, host: str, port: int, count: int
+) -> int:
+    """``count`` API processes on one port (server/processes.py); the parent's exit status."""
+    from contactlists.observability.metrics import enable_multiprocess, forget_process
+    from contactlists.server import processes
+
+    try:
+        sockets = processes.bind_sockets(host, port, count, bounds.backlog)
+    except OSError as exc:
+        raise fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    # The processes' metrics meet here; /metrics in any of them adds them up.
+    metrics_dir = tempfile.mkdtemp(prefix="contactlists-metrics-")
+    try:
+        enable_multiprocess(metrics_dir)
+        parent_pid = os.getpid()
+        # The job workers run in the first process only: the configured count, not N times it.
+        quiet = settings.model_copy(update={"workers": 0})
+
+        def serve_one(sock: socket.socket, index: int) -> None:
+            chosen = settings if index == 0 else quiet
+            _serve_one(chosen, bounds, host, port, sock=sock, parent_pid=parent_pid)
+
+        return processes.run_children(sockets, serve_one, on_child_exit=forget_process)
+    finally:
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
 @needs_server
 def serve(
     host: Annotated[
@@ -104,15 +174,25 @@ def serve(
             "for the database and files. [default: 0]",
         ),
     ] = None,
+    processes: Annotated[
+        int | None,
+        typer.Option(
+            envvar="CONTACTLISTS_PROCESSES",
+            min=1,
+            max=64,
+            show_default=False,
+            help="API processes answering on the port, each on a core; the job workers run in "
+            "one of them. [default: 1 on SQLite, the number of cores on PostgreSQL]",
+        ),
+    ] = None,
 ) -> None:
     """Apply migrations, then serve the API; on an empty database, create a development app.
 
-    Connections are bounded (the last three options; see docs/security.md).
+    Connections are bounded (per process; see docs/security.md).
     """
     limit_malloc_arenas()  # before uvicorn, aiosqlite or the job threads start
     from sqlalchemy.engine import make_url
 
-    from contactlists.app import create_app
     from contactlists.cli._database import in_transaction, settings_for
     from contactlists.observability import logs
     from contactlists.server import runner
@@ -122,6 +202,7 @@ def serve(
         "header_timeout_seconds": header_timeout,
         "keepalive_timeout_seconds": keepalive_timeout,
         "max_connections": max_connections,
+        "processes": processes,
     }
     settings = settings.model_copy(
         update={name: value for name, value in given.items() if value is not None}
@@ -134,14 +215,11 @@ def serve(
         _print_dev_app(created, f"http://{host}:{port}")
     # Never the password of a postgresql:// URL: this line ends up in logs.
     shown = make_url(settings.database_url).render_as_string(hide_password=True)
-    typer.echo(f"serving on http://{host}:{port} (docs at /docs), database {shown}")
-    application = create_app(settings)
-    signal.signal(signal.SIGTERM, _exit_cleanly)
-    runner.run(
-        application,
-        host=host,
-        port=port,
-        settings=settings,
-        bounds=bounds,
-        registry=application.state.metrics.registry,  # so /metrics counts refused connections
-    )
+    count = settings.processes or default_processes(settings.database_url)
+    several = f", {count} processes" if count > 1 else ""
+    typer.echo(f"serving on http://{host}:{port} (docs at /docs), database {shown}{several}")
+    if count == 1:
+        _serve_one(settings, bounds, host, port)
+        return
+    # Migrations and the development app are done above, once, before the processes fork.
+    raise typer.Exit(_serve_many(settings, bounds, host, port, count))

@@ -211,6 +211,7 @@ class WorkerPool:
         self._tasks: list[asyncio.Task[None]] = []
 
     def start(self) -> None:
+        self.metrics.job_workers.set(self.count)
         for _ in range(self.count):
             self._tasks.append(asyncio.create_task(self._loop(new_worker_name())))
         if self.count:
@@ -224,6 +225,7 @@ class WorkerPool:
         self._stop.set()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
+        self.metrics.job_workers.set(0)
         self.executor.shutdown(wait=True, cancel_futures=True)
 
     async def run_until_idle(self) -> int:

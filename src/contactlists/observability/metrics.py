@@ -7,15 +7,32 @@ and the global registry would refuse the second set of collectors.
 Counters and histograms are per process (Prometheus sums them across targets). The queue
 gauges are read from the database when ``/metrics`` is scraped, so every process reports the
 same, true figure for the whole deployment: take one of them, do not sum them.
+
+``serve --processes N`` runs several API processes behind one port, and a scrape reaches any
+one of them: there the metrics are prometheus-client's multiprocess mode. The parent sets
+``PROMETHEUS_MULTIPROC_DIR`` (a temporary directory it owns and removes) before any collector
+exists; each process writes its values to its own files there, and ``/metrics`` adds up the
+files of all of them (:func:`multiprocess_dir`, :meth:`Metrics.exposition`): counters and
+histograms summed, the open connections summed over the live processes, the queue gauges the
+most recent value written.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import Awaitable, Callable, Iterable
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+    values,
+)
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from starlette.requests import Request
 from starlette.responses import Response
@@ -35,6 +52,29 @@ QUEUE_QUERY_TIMEOUT_SECONDS = 2.0
 # (kind, state, count) of the jobs waiting or running, read from the database at scrape time.
 QueueReader = Callable[[], Awaitable[list[tuple[str, str, int]]]]
 METRICS_PATH = "/metrics"
+MULTIPROCESS_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def multiprocess_dir() -> str | None:
+    """The shared directory of the processes' metrics, when several processes serve."""
+    return os.environ.get(MULTIPROCESS_DIR_VARIABLE) or None
+
+
+def enable_multiprocess(directory: str) -> None:
+    """Collectors made from now on (in this process and its forks) write to ``directory``.
+
+    prometheus-client chooses how values are kept when it is imported; it may be imported
+    already, so the choice is made again here.
+    """
+    os.environ[MULTIPROCESS_DIR_VARIABLE] = directory
+    values.ValueClass = values.get_value_class()  # type: ignore[no-untyped-call]
+
+
+def forget_process(pid: int) -> None:
+    """A process has exited: its live gauges (the open connections) no longer count."""
+    directory = multiprocess_dir()
+    if directory:
+        multiprocess.mark_process_dead(pid, directory)  # type: ignore[no-untyped-call]
 
 
 class Metrics:
@@ -98,6 +138,7 @@ class Metrics:
             "scrape time, for the whole deployment.",
             ("kind",),
             registry=registry,
+            multiprocess_mode="mostrecent",
         )
         self.jobs_running = Gauge(
             "contactlists_jobs_running",
@@ -105,11 +146,19 @@ class Metrics:
             "for the whole deployment.",
             ("kind",),
             registry=registry,
+            multiprocess_mode="mostrecent",
+        )
+        self.job_workers = Gauge(
+            "contactlists_job_workers",
+            "Job workers running (in all the processes of `serve --processes`).",
+            registry=registry,
+            multiprocess_mode="livesum",
         )
         self.database_up = Gauge(
             "contactlists_metrics_database_up",
             "1 when this scrape could read the job queue from the database, else 0.",
             registry=registry,
+            multiprocess_mode="mostrecent",
         )
         # labels() takes a lock and builds a key each time: the children are kept here.
         self._http_children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
@@ -139,8 +188,10 @@ class Metrics:
 
     def set_queue(self, counts: Iterable[tuple[str, str, int]] | None) -> None:
         """The queue gauges from (kind, state, count) rows; None: the database did not answer."""
-        self.queue_depth.clear()
-        self.jobs_running.clear()
+        if multiprocess_dir() is None:
+            # (Not possible across processes; there, every kind is set below all the same.)
+            self.queue_depth.clear()
+            self.jobs_running.clear()
         if counts is None:
             self.database_up.set(0)
             return
@@ -153,7 +204,13 @@ class Metrics:
             gauge.labels(kind).set(count)
 
     def exposition(self) -> bytes:
-        return generate_latest(self.registry)
+        directory = multiprocess_dir()
+        if directory is None:
+            return generate_latest(self.registry)
+        # Every process's files, this one's included.
+        combined = CollectorRegistry()
+        multiprocess.MultiProcessCollector(combined, path=directory)  # type: ignore[no-untyped-call]
+        return generate_latest(combined)
 
 
 async def metrics_endpoint(request: Request) -> Response:

@@ -42,6 +42,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.server import ServerState
 
 from contactlists.errors import ServiceUnavailable
+from contactlists.observability.metrics import multiprocess_dir
 from contactlists.server.limits import ConnectionBounds
 
 log = logging.getLogger("contactlists.server")
@@ -91,14 +92,27 @@ class ConnectionEvents:
                 self.closed.labels(reason)
             self.open = Gauge(
                 "contactlists_connections_open",
-                "HTTP connections open now (at most CONTACTLISTS_MAX_CONNECTIONS).",
+                "HTTP connections open now (at most CONTACTLISTS_MAX_CONNECTIONS per process).",
                 registry=registry,
+                # Several processes (serve --processes): the sum over the live ones.
+                multiprocess_mode="livesum",
             )
+        self._connections: Any = None
 
     def watch(self, server_state: ServerState) -> None:
-        if self.open is not None:
-            connections = server_state.connections
+        if self.open is None:
+            return
+        connections = server_state.connections
+        if multiprocess_dir():
+            # A function is not shared between processes: :meth:`sample` writes the figure.
+            self._connections = connections
+        else:
             self.open.set_function(lambda: len(connections))
+
+    def sample(self) -> None:
+        """Write the number of open connections (several processes; ``serve`` calls it often)."""
+        if self.open is not None and self._connections is not None:
+            self.open.set(len(self._connections))
 
     def header_timeout(self, client: tuple[str, int] | None, missing: str) -> None:
         if self.closed is not None:

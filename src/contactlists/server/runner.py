@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import sys
 from typing import Any
 
@@ -35,16 +37,26 @@ class BoundedServer(uvicorn.Server):
     """uvicorn's server, flushing the log's suppressed-lines summaries once a second."""
 
     def __init__(
-        self, config: uvicorn.Config, events: ConnectionEvents, flood: logflood.FloodFilter
+        self,
+        config: uvicorn.Config,
+        events: ConnectionEvents,
+        flood: logflood.FloodFilter,
+        parent_pid: int | None = None,
     ) -> None:
         super().__init__(config)
         self.events = events
         self.flood = flood
+        self.parent_pid = parent_pid
         events.watch(self.server_state)
 
     async def on_tick(self, counter: int) -> bool:
+        self.events.sample()
         if counter % FLUSH_EVERY_TICKS == 0:
             self.flood.flush()
+            if self.parent_pid is not None and os.getppid() != self.parent_pid:
+                # The supervising parent is gone (killed outright): drain and stop.
+                log.warning("the parent process exited; stopping")
+                self.should_exit = True
         return await super().on_tick(counter)
 
 
@@ -56,10 +68,14 @@ def run(
     settings: Settings,
     bounds: ConnectionBounds,
     registry: CollectorRegistry | None = None,
+    sock: socket.socket | None = None,
+    parent_pid: int | None = None,
 ) -> None:
     """Serve ``application`` until SIGTERM or SIGINT, within ``bounds``.
 
     ``registry``: where the connection metrics go (the app's, so ``/metrics`` shows them).
+    ``sock``: a listening socket to serve on instead of binding ``host:port`` (one of several
+    processes, :mod:`.processes`), whose parent is ``parent_pid``.
     """
     flood = logflood.FloodFilter()
     remove_filter = logflood.install(flood)
@@ -85,9 +101,9 @@ def run(
         bounds.header_timeout,
         bounds.keepalive_timeout,
     )
-    server = BoundedServer(config, events, flood)
+    server = BoundedServer(config, events, flood, parent_pid)
     try:
-        server.run()
+        server.run(sockets=[sock] if sock is not None else None)
     except KeyboardInterrupt:  # as uvicorn.run: a second Ctrl-C during the shutdown
         pass
     finally:
