@@ -252,10 +252,17 @@ def descendants(pid: int) -> list[int]:
 
 
 @contextmanager
-def serve(db: Database, extra_env: dict[str, str] | None = None) -> Iterator[Server]:
-    """``contactlists serve`` on a free port, ready (``/readyz``); terminated on the way out."""
+def serve(
+    db: Database, extra_env: dict[str, str] | None = None, log_name: str = "serve.log"
+) -> Iterator[Server]:
+    """``contactlists serve`` on a free port, ready (``/readyz``); terminated on the way out.
+
+    ``CONTACTLISTS_PROCESSES`` is 1 unless ``extra_env`` says otherwise (PostgreSQL's default
+    is one per core, which would make every benchmark a multi-process one).
+    """
     port = free_port()
-    log_path = db.workdir / "serve.log"
+    log_path = db.workdir / log_name
+    extra_env = {"CONTACTLISTS_PROCESSES": "1", **(extra_env or {})}
     with log_path.open("wb") as output:
         process = subprocess.Popen(
             [sys.executable, "-m", "contactlists", "serve", "--port", str(port)],

@@ -96,8 +96,12 @@ def create_engine(
         engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_configurer(round(busy_ms)))
         return engine
-    kwargs.setdefault("pool_size", 10)
-    kwargs.setdefault("max_overflow", 10)
+    # Twenty connections at most, all kept once opened: with an overflow (10 + 10, as before),
+    # a burst opened connections and closed them again at check-in, and each opening (TCP,
+    # the SSL probe, authentication, the session settings) cost more CPU than the read it
+    # served (B4). The pool opens connections only as they are needed.
+    kwargs.setdefault("pool_size", 20)
+    kwargs.setdefault("max_overflow", 0)
     server_settings = {
         # asyncpg prepares every statement; after five runs PostgreSQL may switch to a generic
         # plan that ignores the values, and the duplicate lookup (`phone IN (…)` on one list)
