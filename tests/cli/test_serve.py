@@ -8,13 +8,18 @@ service uses ``./contactlists.db``.
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 from pathlib import Path
 
 import httpx
 import jwt
+import pytest
+from typer.testing import CliRunner
 
 from contactlists.apps import service as apps_service
+from contactlists.cli import app as cli
+from contactlists.cli.serve import default_processes
 from contactlists.db import migrate
 from contactlists.db.engine import create_engine, create_sessionmaker
 from tests.support.databases import DatabaseFactory
@@ -141,3 +146,48 @@ def test_serve_defaults_to_contactlists_db_in_the_working_directory(tmp_path: Pa
             assert ready.status_code == 200, ready.text
 
     assert app_count(f"sqlite:///{database_file}") == 1
+
+
+# --- serve --processes: its bounds and its default --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "env"),
+    [
+        (["--processes", "0"], {}),
+        (["--processes", "65"], {}),
+        (["--processes", "two"], {}),
+        ([], {"CONTACTLISTS_PROCESSES": "0"}),
+        ([], {"CONTACTLISTS_PROCESSES": "1000000"}),
+    ],
+)
+def test_serve_refuses_a_process_count_out_of_bounds(
+    args: list[str], env: dict[str, str], tmp_path: Path
+) -> None:
+    database_url = f"sqlite:///{tmp_path / 'never.db'}"
+    result = CliRunner().invoke(
+        cli, ["serve", "--database-url", database_url, *args], env=env, catch_exceptions=False
+    )
+    assert result.exit_code == 2, result.output
+    assert "processes" in result.output.lower()
+    assert not (tmp_path / "never.db").exists()  # refused before anything was done
+
+
+@pytest.mark.parametrize("value", ["-1", "1.5", "soon"])
+def test_serve_refuses_an_app_cache_interval_out_of_bounds(value: str, tmp_path: Path) -> None:
+    database_url = f"sqlite:///{tmp_path / 'never.db'}"
+    result = CliRunner().invoke(
+        cli,
+        ["serve", "--database-url", database_url],
+        env={"CONTACTLISTS_APP_CACHE_CHECK_SECONDS": value},
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 1, result.output
+    assert "CONTACTLISTS_" in result.output
+    assert not (tmp_path / "never.db").exists()
+
+
+def test_one_process_on_sqlite_one_per_core_on_postgresql() -> None:
+    assert default_processes("sqlite:///./contactlists.db") == 1
+    cores = len(os.sched_getaffinity(0))
+    assert default_processes("postgresql://postgres@127.0.0.1:5432/db") == cores
