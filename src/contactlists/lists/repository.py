@@ -8,7 +8,8 @@ that on SQLite a write transaction begins with its write.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol, cast
 
 from sqlalchemy import ColumnElement, Select, bindparam, exists, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -18,6 +19,54 @@ from contactlists.models.base import utcnow
 from contactlists.models.campaigns import Campaign, CampaignList
 from contactlists.models.jobs import ACTIVE_STATES, Job
 from contactlists.models.lists import ContactList
+
+
+class ListFields(Protocol):
+    """What rendering reads of a list: a :class:`ContactList`, or the plain row the list-details
+    GET reads in one Core statement (no ORM object built, B4)."""
+
+    @property
+    def account_id(self) -> str: ...
+    @property
+    def id(self) -> str: ...
+    @property
+    def bot_id(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def lname(self) -> str: ...
+    @property
+    def description(self) -> str: ...
+    @property
+    def list_type(self) -> str: ...
+    @property
+    def source(self) -> str: ...
+    @property
+    def allow_duplicates(self) -> bool: ...
+    @property
+    def default_region(self) -> str: ...
+    @property
+    def mapping(self) -> dict[str, str]: ...
+    @property
+    def columns(self) -> list[str]: ...
+    @property
+    def files(self) -> list[dict[str, Any]]: ...
+    @property
+    def total_record_count(self) -> int: ...
+    @property
+    def is_global_dnc(self) -> bool: ...
+    @property
+    def is_default(self) -> bool: ...
+    @property
+    def org_id(self) -> str: ...
+    @property
+    def created_by(self) -> str: ...
+    @property
+    def updated_by(self) -> str: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def updated_at(self) -> datetime: ...
 
 
 class NameTaken(Exception):
@@ -60,7 +109,7 @@ async def get_live(
     return await session.scalar(select(ContactList).where(*live(account_id, bot_id, list_id)))
 
 
-def _live_in_use_statement() -> Select[ContactList, bool, str, str]:
+def _live_in_use_statement() -> Select[Any]:
     busy = (
         exists()
         .where(
@@ -71,8 +120,14 @@ def _live_in_use_statement() -> Select[ContactList, bool, str, str]:
         )
         .label("busy")
     )
+    # The table's columns, not the entity: a Core row, no ORM object to build and track.
     return (
-        select(ContactList, busy, Campaign.id, Campaign.name)
+        select(
+            ContactList.__table__,
+            busy,
+            Campaign.id.label("campaign_id"),
+            Campaign.name.label("campaign_name"),
+        )
         .outerjoin(
             CampaignList,
             (CampaignList.account_id == ContactList.account_id)
@@ -100,7 +155,7 @@ _LIVE_IN_USE = _live_in_use_statement()
 
 async def get_live_in_use(
     session: AsyncSession, *, account_id: str, bot_id: str, list_id: str
-) -> tuple[ContactList, bool, list[dict[str, str]]] | None:
+) -> tuple[ListFields, bool, list[dict[str, str]]] | None:
     """A live list, whether a job for it is queued or running, and the campaigns that use it
     (oldest first): in one statement, as the list-details GET (B4) needs them.
 
@@ -110,8 +165,13 @@ async def get_live_in_use(
     rows = (await session.execute(_LIVE_IN_USE, parameters)).all()
     if not rows:
         return None
-    campaigns = [{"id": row[2], "name": row[3]} for row in rows if row[2] is not None]
-    return rows[0][0], bool(rows[0][1]), campaigns
+    campaigns = [
+        {"id": row.campaign_id, "name": row.campaign_name}
+        for row in rows
+        if row.campaign_id is not None
+    ]
+    # A row has each column of contact_list as an attribute of the same name.
+    return cast(ListFields, rows[0]), bool(rows[0].busy), campaigns
 
 
 async def list_live(

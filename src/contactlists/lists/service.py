@@ -14,7 +14,7 @@ from contactlists.errors import DuplicateName, NotFound
 from contactlists.jobs import repository as jobs_repository
 from contactlists.lists import repository
 from contactlists.lists.dnc import DEFAULT_DNC_NAME, ensure_default_dnc
-from contactlists.lists.repository import NameTaken
+from contactlists.lists.repository import ListFields, NameTaken
 from contactlists.lists.schemas import ContactListCreate, ContactListUpdate, ListType
 from contactlists.models import ContactList, utcnow
 
@@ -30,7 +30,7 @@ class ListView:
     """A list with what is derived from elsewhere: whether an import is under way, and which
     campaigns use it (``campaignInUse``), both read live."""
 
-    record: ContactList
+    record: ListFields
     processing: bool = False
     campaigns: tuple[dict[str, str], ...] = ()
 
