@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from contactlists.auth import ReadCaller, WriteCaller
-from contactlists.deps import SessionDep, SettingsDep
+from contactlists.deps import SessionDep, SettingsDep, single_statement_read
 from contactlists.lists import dnc, render, service
 from contactlists.lists.schemas import ContactListCreate, ContactListUpdate, ListType
 from contactlists.schemas import MAX_SKIP, Success
@@ -70,6 +70,7 @@ async def get_contact_list(
     caller: ReadCaller, list_id: ListId, session: SessionDep, family: FamilyDep
 ) -> Any:
     """Get one contact list."""
+    await single_statement_read(session)
     view = await service.get_view(session, caller, list_id)  # one statement: B4
     return Success(message="", data=render.full(view, family.shape))
 
