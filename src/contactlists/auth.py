@@ -64,6 +64,19 @@ def _token_from(auth: str | None, authorization: str | None) -> str:
 
 async def verify_token(known_apps: AppCache, token: str, *, leeway: int) -> tuple[VerifiedApp, str]:
     """The app that signed ``token`` and the actor it names; InvalidCredentials otherwise."""
+    remembered = await known_apps.find_token(token)
+    if remembered is not None:  # verified before, its app unchanged since, not expired
+        return remembered
+    app, actor, claims = await _verify(known_apps, token, leeway=leeway)
+    exp = claims.get("exp")
+    # PyJWT refuses a token once exp <= now - leeway.
+    known_apps.remember_token(token, app, actor, None if exp is None else float(exp) + leeway)
+    return app, actor
+
+
+async def _verify(
+    known_apps: AppCache, token: str, *, leeway: int
+) -> tuple[VerifiedApp, str, dict[str, Any]]:
     try:
         # Header and claims in one parse; the signature is checked below with the app's secret.
         parsed = jwt.decode_complete(token, options={"verify_signature": False})
@@ -88,7 +101,7 @@ async def verify_token(known_apps: AppCache, token: str, *, leeway: int) -> tupl
         raise InvalidCredentials() from None
     sub = claims.get("sub")
     if sub is None:
-        return app, app.client_id
+        return app, app.client_id, claims
     if (
         not isinstance(sub, str)
         or not sub.strip()
@@ -96,7 +109,7 @@ async def verify_token(known_apps: AppCache, token: str, *, leeway: int) -> tupl
         or CONTROL_CHARACTERS.search(sub)
     ):
         raise InvalidCredentials()
-    return app, sub
+    return app, sub, claims
 
 
 def _account_id_in_request(header: str | None, query: str | None) -> str | None:

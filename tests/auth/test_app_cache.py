@@ -3,14 +3,20 @@
 
 from __future__ import annotations
 
+import time
+
+import jwt
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import delete, update
 
 from contactlists.apps import repository
 from contactlists.apps.cache import AppCache
+from contactlists.auth import verify_token
+from contactlists.errors import InvalidCredentials
 from contactlists.models.apps import App
 from contactlists.models.base import utcnow
+from contactlists.tokens import mint_token
 from tests.support.tenants import Tenant, TenantFactory
 
 pytestmark = pytest.mark.anyio
@@ -115,3 +121,61 @@ async def test_the_cache_is_bounded(app: FastAPI, tenants: TenantFactory) -> Non
         tenant = await tenants.create()
         assert await cache.find_usable(tenant.client_id) is not None
         assert len(cache) <= 2
+
+
+# --- tokens verified once ----------------------------------------------------------------------
+
+
+def refuse_any_decode(*_args: object, **_kwargs: object) -> None:
+    raise AssertionError("the token was verified again")
+
+
+async def test_a_token_verified_once_is_not_verified_again(
+    app: FastAPI, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = AppCache(app.state.sessionmaker, check_seconds=3600, clock=Clock())
+    token = tenant.token(sub="u-once", expires_in=600)
+    first = await verify_token(cache, token, leeway=60)
+
+    monkeypatch.setattr(jwt, "decode", refuse_any_decode)
+    monkeypatch.setattr(jwt, "decode_complete", refuse_any_decode)
+    again = await verify_token(cache, token, leeway=60)
+
+    assert again == first
+    assert again[1] == "u-once"
+
+
+async def test_a_remembered_token_still_expires(app: FastAPI, tenant: Tenant) -> None:
+    wall = Clock()
+    wall.now = time.time()
+    cache = AppCache(app.state.sessionmaker, check_seconds=3600, clock=Clock(), wall_clock=wall)
+    token = tenant.token(expires_in=600)
+    await verify_token(cache, token, leeway=60)
+
+    wall.now += 600 + 59  # within the leeway: still remembered
+    assert await cache.find_token(token) is not None
+    wall.now += 1  # exp + leeway: what PyJWT refuses
+    assert await cache.find_token(token) is None
+
+
+async def test_a_remembered_token_of_a_revoked_app_is_refused(app: FastAPI, tenant: Tenant) -> None:
+    clock = Clock()
+    cache = AppCache(app.state.sessionmaker, check_seconds=0.25, clock=clock)
+    token = tenant.token(sub="u-revoked")
+    await verify_token(cache, token, leeway=60)
+
+    await revoke_by_hand(app, tenant.client_id)
+    clock.now += 0.25
+
+    with pytest.raises(InvalidCredentials):
+        await verify_token(cache, token, leeway=60)
+
+
+async def test_a_token_that_failed_is_not_remembered(app: FastAPI, tenant: Tenant) -> None:
+    cache = AppCache(app.state.sessionmaker, check_seconds=3600, clock=Clock())
+    forged = mint_token(tenant.client_id, "not-the-secret-" * 4)
+
+    for _ in range(2):
+        with pytest.raises(InvalidCredentials):
+            await verify_token(cache, forged, leeway=60)
+    assert await cache.find_token(forged) is None

@@ -15,6 +15,11 @@ when the database is away (503): nothing is served from a cache that cannot be c
 
 Only usable apps are cached; an unknown or revoked clientId is read from the database every
 time, as before. The cache holds at most ``max_entries`` apps and is emptied when full.
+
+The tokens verified with a cached app are remembered too (:meth:`AppCache.remember_token`), so a
+client that sends the same token again costs no signature check: a remembered token is answered
+only while its app is in the cache (so never after the app changed) and until its ``exp`` (plus
+the leeway) has passed. A token that failed verification is never remembered.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from contactlists.apps import repository
 
 MAX_ENTRIES = 10_000
+MAX_TOKENS = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,12 +59,18 @@ class AppCache:
         check_seconds: float,
         max_entries: int = MAX_ENTRIES,
         clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+        max_tokens: int = MAX_TOKENS,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.check_seconds = check_seconds
         self.max_entries = max_entries
         self.clock = clock
+        self.wall_clock = wall_clock
+        self.max_tokens = max_tokens
         self._apps: dict[str, VerifiedApp] = {}
+        # token -> (clientId, actor, valid until: exp + leeway, or None without exp)
+        self._tokens: dict[str, tuple[str, str, float | None]] = {}
         self._generation: int | None = None
         self._next_check = float("-inf")
         self._checking = asyncio.Lock()
@@ -89,8 +101,33 @@ class AppCache:
         if self._generation == generation_before:
             if len(self._apps) >= self.max_entries:
                 self._apps.clear()
+                self._tokens.clear()
             self._apps[client_id] = app
         return app
+
+    async def find_token(self, token: str) -> tuple[VerifiedApp, str] | None:
+        """The app and actor of a token verified before, if its app is cached and it is valid."""
+        if self.clock() >= self._next_check:
+            await self._check_generation()
+        remembered = self._tokens.get(token)
+        if remembered is None:
+            return None
+        client_id, actor, valid_until = remembered
+        app = self._apps.get(client_id)
+        if app is None or (valid_until is not None and self.wall_clock() >= valid_until):
+            del self._tokens[token]
+            return None
+        return app, actor
+
+    def remember_token(
+        self, token: str, app: VerifiedApp, actor: str, valid_until: float | None
+    ) -> None:
+        """``token`` was verified with ``app`` (signature, algorithm, claims) for ``actor``."""
+        if self._apps.get(app.client_id) is not app:
+            return  # not cached (or replaced since): the token is verified again next time
+        if len(self._tokens) >= self.max_tokens:
+            self._tokens.clear()
+        self._tokens[token] = (app.client_id, actor, valid_until)
 
     def __len__(self) -> int:
         return len(self._apps)
@@ -104,6 +141,7 @@ class AppCache:
                 generation = await repository.generation(session)
             if generation != self._generation:
                 self._apps.clear()
+                self._tokens.clear()
                 self._generation = generation
             # Counted from before the read: the read reflects every commit made before it.
             self._next_check = started + self.check_seconds
