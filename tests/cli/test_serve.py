@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 from contactlists.apps import service as apps_service
 from contactlists.cli import app as cli
 from contactlists.cli.serve import default_processes
+from contactlists.config import get_settings
 from contactlists.db import migrate
 from contactlists.db.engine import create_engine, create_sessionmaker
 from tests.support.databases import DatabaseFactory
@@ -176,12 +177,16 @@ def test_serve_refuses_a_process_count_out_of_bounds(
 @pytest.mark.parametrize("value", ["-1", "1.5", "soon"])
 def test_serve_refuses_an_app_cache_interval_out_of_bounds(value: str, tmp_path: Path) -> None:
     database_url = f"sqlite:///{tmp_path / 'never.db'}"
-    result = CliRunner().invoke(
-        cli,
-        ["serve", "--database-url", database_url],
-        env={"CONTACTLISTS_APP_CACHE_CHECK_SECONDS": value},
-        catch_exceptions=False,
-    )
+    get_settings.cache_clear()  # read from this environment, not from an earlier test's
+    try:
+        result = CliRunner().invoke(
+            cli,
+            ["serve", "--database-url", database_url],
+            env={"CONTACTLISTS_APP_CACHE_CHECK_SECONDS": value},
+            catch_exceptions=False,
+        )
+    finally:
+        get_settings.cache_clear()
     assert result.exit_code == 1, result.output
     assert "CONTACTLISTS_" in result.output
     assert not (tmp_path / "never.db").exists()
