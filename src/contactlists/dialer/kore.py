@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from contactlists.auth import Caller
 from contactlists.dialer import repository, windows
+from contactlists.dialer.schedule import KORE_TIME
 from contactlists.dialer.schemas import (
     CallbackRequestItem,
     CallbackResult,
@@ -41,7 +42,6 @@ KORE_OUTCOMES = {
     "failed": "failed",
     "callback": "",
 }
-KORE_TIME = "%Y-%m-%d %H:%M:%S"
 
 
 def _dialer_outcome(record: DialingRecord) -> str:

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from contactlists.auth import Caller
 from contactlists.dialer import repository, windows
 from contactlists.dialer.repository import CampaignLists, Candidate
+from contactlists.dialer.schedule import Schedule
 from contactlists.dialer.schemas import (
     LeasedContact,
     NextRequest,
@@ -72,20 +73,31 @@ class Strategy:
     retry: timedelta
     lifo: bool
     calling_hours: dict[str, Any]
+    schedule: Schedule | None
 
     @property
     def zone(self) -> str:
         return str(self.calling_hours["timezone"])
 
+    def open(self, now: datetime) -> bool:
+        """Whether the campaign dials at ``now``: inside its calling hours and its schedule."""
+        if not windows.campaign_open(self.calling_hours, now):
+            return False
+        return self.schedule is None or self.schedule.open(now)
+
     @classmethod
     def of(cls, campaign: Campaign) -> Strategy:
         strategy = campaign.document.get("dialingStrategy", {})
+        calling_hours = dict(strategy["callingHours"])
         # SMS campaigns carry no attempt rules: one message per contact.
         return cls(
             max_attempts=int(strategy.get("maxAttemptsPerRecord", 1)),
             retry=timedelta(minutes=int(strategy.get("defaultRetryPeriod", 60))),
             lifo=strategy.get("dialingOrder") == "LIFO",
-            calling_hours=dict(strategy["callingHours"]),
+            calling_hours=calling_hours,
+            schedule=Schedule.of(
+                campaign.document.get("schedule", {}), windows.zone(calling_hours["timezone"])
+            ),
         )
 
 
@@ -368,7 +380,7 @@ async def next_contacts(
             f"Campaign {campaign.name} is {campaign.status}; only an Active campaign is dialed."
         )
     strategy, lists = await _prepared(session, caller, campaign, now)
-    if not windows.campaign_open(strategy.calling_hours, now):
+    if not strategy.open(now):
         return []
     blocking = await _blocking_lists(session, caller, lists)
     list_ids = [item.id for item in lists.contacts]
@@ -586,7 +598,7 @@ async def summary(
         phones={row.phone for row in open_rows},
         now=now,
     )
-    campaign_open = windows.campaign_open(strategy.calling_hours, now)
+    campaign_open = strategy.open(now)
     counts = dict.fromkeys(
         ("leased", "waitingRetry", "callbacks", "outsideWindow", "dnc", "optedOut",
          "exhausted", "done", "eligibleNow"),
