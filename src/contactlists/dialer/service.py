@@ -1,14 +1,12 @@
-"""The dialer's rules (CONTRACT §9): admission, the pick, outcomes and the summary.
+"""The dialer's rules (CONTRACT §9): the pick, outcomes and the summary.
 
 Every rule about time takes ``now`` from the caller (the request's clock), never the wall clock.
 """
 
 from __future__ import annotations
 
-import re
 import uuid
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from contactlists.auth import Caller
 from contactlists.dialer import repository, windows
+from contactlists.dialer.admission import admit, admit_apart
 from contactlists.dialer.repository import CampaignLists, Candidate
-from contactlists.dialer.schedule import Schedule
 from contactlists.dialer.schemas import (
     LeasedContact,
     NextRequest,
@@ -25,12 +23,12 @@ from contactlists.dialer.schemas import (
     OutcomeResult,
     Summary,
 )
+from contactlists.dialer.strategy import Strategy
 from contactlists.dialer.windows import LocalHours
 from contactlists.dnc import repository as dnc_repository
 from contactlists.dnc import service as dnc
 from contactlists.errors import InvalidState, NotFound, Problem, ValidationFailed
 from contactlists.lists.dnc import ensure_default_dnc
-from contactlists.models.base import utcnow
 from contactlists.models.campaigns import Campaign
 from contactlists.models.dialing import (
     DNC,
@@ -42,7 +40,6 @@ from contactlists.models.dialing import (
     READY,
     WAITING,
     WINDOW,
-    DialingAdmission,
     DialingRecord,
 )
 from contactlists.models.lists import ContactList
@@ -53,52 +50,9 @@ ENDING = frozenset({"completed", "answered", "do_not_call"})
 # A number held by a DNC entry without an end is looked at again after this long, so a number
 # taken off the list comes back.
 DNC_RECHECK = timedelta(hours=1)
-# Contacts without a (numeric) contactPriority come after every contact with one.
-NO_PRIORITY = 2**62
-PRIORITY_TEXT = re.compile(r"^\s*[0-9]{1,15}\s*$")
-ZONES_MAX = 1024
-# Low bits of the order key that hold the position: creation times in milliseconds fit the
-# other 43 bits until the year 2248.
-SEQ_POSITION_BITS = 19
 # A pick reads at least this many candidates at a time, and parks at most this many rounds.
 PICK_BATCH = 200
 PICK_ROUNDS = 50
-
-
-@dataclass(frozen=True)
-class Strategy:
-    """What the campaign's own Kore.ai settings say about dialing."""
-
-    max_attempts: int
-    retry: timedelta
-    lifo: bool
-    calling_hours: dict[str, Any]
-    schedule: Schedule | None
-
-    @property
-    def zone(self) -> str:
-        return str(self.calling_hours["timezone"])
-
-    def open(self, now: datetime) -> bool:
-        """Whether the campaign dials at ``now``: inside its calling hours and its schedule."""
-        if not windows.campaign_open(self.calling_hours, now):
-            return False
-        return self.schedule is None or self.schedule.open(now)
-
-    @classmethod
-    def of(cls, campaign: Campaign) -> Strategy:
-        strategy = campaign.document.get("dialingStrategy", {})
-        calling_hours = dict(strategy["callingHours"])
-        # SMS campaigns carry no attempt rules: one message per contact.
-        return cls(
-            max_attempts=int(strategy.get("maxAttemptsPerRecord", 1)),
-            retry=timedelta(minutes=int(strategy.get("defaultRetryPeriod", 60))),
-            lifo=strategy.get("dialingOrder") == "LIFO",
-            calling_hours=calling_hours,
-            schedule=Schedule.of(
-                campaign.document.get("schedule", {}), windows.zone(calling_hours["timezone"])
-            ),
-        )
 
 
 def _not_found(campaign_id: str) -> NotFound:
@@ -112,188 +66,6 @@ async def find_campaign(session: AsyncSession, caller: Caller, campaign_id: str)
     if found is None:
         raise _not_found(campaign_id)
     return found
-
-
-# ---------------------------------------------------------------- admission
-
-
-def _priority(text: str | None) -> int:
-    return int(text) if text is not None and PRIORITY_TEXT.match(text) else NO_PRIORITY
-
-
-def _zones(contact: Any) -> str:
-    zones = list(windows.zones_of(contact.time_zone, contact.phone))
-    # A number of a whole numbering plan (toll-free) can name dozens of zones; keep what fits.
-    while len(windows.join_zones(zones)) > ZONES_MAX:
-        zones.pop()
-    return windows.join_zones(zones)
-
-
-def _record_row(
-    caller: Caller, campaign: Campaign, list_id: str, contact: Any, lifo: bool, now: datetime
-) -> dict[str, Any]:
-    # Creation time first (the contract's "oldest contact first", across lists), then the
-    # position within a batch that shares its creation time, in the low bits.
-    created = int(contact.created_at.timestamp() * 1000) << SEQ_POSITION_BITS
-    created |= contact.position & ((1 << SEQ_POSITION_BITS) - 1)
-    return {
-        "account_id": caller.account_id,
-        "campaign_id": campaign.id,
-        "list_id": list_id,
-        "position": contact.position,
-        "contact_id": contact.id,
-        "phone": contact.phone,
-        "zones": _zones(contact),
-        "state": READY,
-        "due_at": None,
-        "rank": 1,
-        "priority": _priority(contact.contact_priority),
-        "seq": -created if lifo else created,
-        "attempts": 0,
-        "last_outcome": None,
-        "callback_at": None,
-        "lease_id": None,
-        "dialer_id": None,
-        "dispositions": [],
-        "bot_session_id": None,
-        "detail": None,
-        "updated_at": now,
-    }
-
-
-def _admitted_up_to(known: Mapping[str, DialingAdmission], list_id: str) -> int:
-    """The last position of the list admitted into the campaign's records (0: none yet)."""
-    admission = known.get(list_id)
-    return admission.position if admission else 0
-
-
-async def admit_apart(
-    apart: async_sessionmaker[AsyncSession], caller: Caller, campaign_id: str
-) -> None:
-    """Admit the campaign's new contacts in short transactions of their own, one chunk each.
-
-    Run before the request's own transaction starts. Admitters take turns per chunk on the
-    campaign's row (SQLite: its single writer; PostgreSQL: the row lock), so two never insert
-    the same records at once, and other dialers' picks go on between chunks: nobody waits for a
-    whole campaign's admission. Once every list is admitted this is one short read.
-    """
-    while True:
-        async with apart() as own, own.begin():
-            campaign = await repository.campaign(
-                own, account_id=caller.account_id, bot_id=caller.bot_id, campaign_id=campaign_id
-            )
-            if campaign is None:
-                return
-            lists = await repository.lists_of(
-                own, account_id=caller.account_id, campaign_id=campaign.id
-            )
-            known = await repository.admitted(
-                own, account_id=caller.account_id, campaign_id=campaign.id
-            )
-            behind = [
-                item
-                for item in lists.contacts
-                if _admitted_up_to(known, item.id) < item.last_position
-            ]
-            if not behind:
-                return
-            if repository.is_postgres(own):
-                await repository.lock_campaign(own, campaign)
-                known = await repository.admitted(
-                    own, account_id=caller.account_id, campaign_id=campaign.id
-                )
-            contact_list = behind[0]
-            position = _admitted_up_to(known, contact_list.id)
-            if position >= contact_list.last_position:
-                continue  # another admitter did it meanwhile
-            strategy = Strategy.of(campaign)
-            contacts = await repository.contacts_after(
-                own,
-                account_id=caller.account_id,
-                list_id=contact_list.id,
-                position=position,
-                limit=repository.ADMIT_CHUNK,
-            )
-            await repository.insert_records(
-                own,
-                [
-                    _record_row(caller, campaign, contact_list.id, contact, strategy.lifo, utcnow())
-                    for contact in contacts
-                ],
-            )
-            # Positions up to last_position are all committed (the list's row lock orders its
-            # writers), so none is left behind when the list's last contacts were deleted.
-            position = contacts[-1].position if contacts else contact_list.last_position
-            await repository.set_admitted(
-                own,
-                account_id=caller.account_id,
-                campaign_id=campaign.id,
-                list_id=contact_list.id,
-                position=position,
-                lifo=strategy.lifo,
-            )
-
-
-async def admit(
-    session: AsyncSession,
-    caller: Caller,
-    campaign: Campaign,
-    lists: CampaignLists,
-    strategy: Strategy,
-    now: datetime,
-) -> None:
-    """Give every contact of the campaign's lists not seen yet its dialing record, in the
-    request's transaction (what :func:`admit_apart` left: contacts added since)."""
-    known = await repository.admitted(
-        session, account_id=caller.account_id, campaign_id=campaign.id
-    )
-    if not any(_admitted_up_to(known, item.id) < item.last_position for item in lists.contacts):
-        return
-    await _admit_locked(session, caller, campaign, lists, strategy, now)
-
-
-async def _admit_locked(
-    session: AsyncSession,
-    caller: Caller,
-    campaign: Campaign,
-    lists: CampaignLists,
-    strategy: Strategy,
-    now: datetime,
-) -> None:
-    await repository.lock_campaign(session, campaign)
-    known = await repository.admitted(
-        session, account_id=caller.account_id, campaign_id=campaign.id
-    )
-    for contact_list in lists.contacts:
-        position = _admitted_up_to(known, contact_list.id)
-        if position >= contact_list.last_position:
-            continue  # nothing new: no read of the list at all
-        while True:
-            contacts = await repository.contacts_after(
-                session,
-                account_id=caller.account_id,
-                list_id=contact_list.id,
-                position=position,
-                limit=repository.ADMIT_CHUNK,
-            )
-            if not contacts:
-                break
-            await repository.insert_records(
-                session,
-                [
-                    _record_row(caller, campaign, contact_list.id, contact, strategy.lifo, now)
-                    for contact in contacts
-                ],
-            )
-            position = contacts[-1].position
-        await repository.set_admitted(
-            session,
-            account_id=caller.account_id,
-            campaign_id=campaign.id,
-            list_id=contact_list.id,
-            position=position,
-            lifo=strategy.lifo,
-        )
 
 
 async def _blocking_lists(
