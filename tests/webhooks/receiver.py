@@ -7,7 +7,7 @@ keeps what it was sent, so a test can check each request's body and signature.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -18,12 +18,16 @@ class Received:
     headers: dict[str, str]
     body: bytes
     answered: int
+    # What the test's probe saw while the request was in flight (the pool's checked-out
+    # connections, say).
+    probed: object = None
 
 
 @dataclass
 class Receiver:
     url: str
     script: list[int]
+    probe: Callable[[], object] | None = None
     received: list[Received] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -41,16 +45,22 @@ class Receiver:
 
 
 @contextmanager
-def receiver(statuses: Sequence[int] = (), path: str = "/hook") -> Iterator[Receiver]:
-    state = Receiver(url="", script=list(statuses))
+def receiver(
+    statuses: Sequence[int] = (),
+    path: str = "/hook",
+    probe: Callable[[], object] | None = None,
+) -> Iterator[Receiver]:
+    state = Receiver(url="", script=list(statuses), probe=probe)
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length", "0"))
             body = self.rfile.read(length)
             status = state.next_status()
+            probed = state.probe() if state.probe else None
+            headers = {k.lower(): v for k, v in self.headers.items()}
             # Kept before answering: once the sender sees the answer, the test sees the request.
-            state.keep(Received({k.lower(): v for k, v in self.headers.items()}, body, status))
+            state.keep(Received(headers, body, status, probed))
             self.send_response(status)
             self.send_header("Content-Length", "0")
             self.end_headers()

@@ -63,7 +63,9 @@ async def fail_a_job(own: OwnDatabase, tenant: Tenant) -> str:
 async def test_each_event_reaches_the_hook_once_with_a_valid_signature(own: OwnDatabase) -> None:
     tenant = await own.tenants.create()
     made = sessions(own.app)
-    with receiver() as hook_server:
+    engine = own.app.state.engine
+    # No connection is checked out while a receiver is being sent an event.
+    with receiver(probe=lambda: engine.pool.checkedout()) as hook_server:
         await add_hook(made, tenant.client_id, hook_server.url)
         created = await create_list(own.client, tenant, "Told of")
         import_id = await add_contacts(
@@ -80,6 +82,7 @@ async def test_each_event_reaches_the_hook_once_with_a_valid_signature(own: OwnD
         assert await deliver_some(made, own.app.state.settings) == 4
         received = hook_server.snapshot()
 
+        assert [item.probed for item in received] == [0] * 4
         events = [signed_event(item, tenant.client_secret) for item in received]
         assert Counter(event["type"] for event in events) == Counter(EVENT_TYPES)
         assert len({event["id"] for event in events}) == 4
