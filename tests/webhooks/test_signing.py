@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Callable
@@ -9,9 +10,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
-from contactlists.webhooks.delivery import body_of
+from contactlists.webhooks.delivery import Outcome, body_of, send
 from contactlists.webhooks.repository import Claimed
 from contactlists.webhooks.signing import signature, signing_key, verify
 
@@ -37,21 +39,24 @@ def signed(body: bytes, at: float) -> dict[str, str]:
     }
 
 
-def test_the_documented_recipe_checks_what_the_service_signs(repo_root: Path) -> None:
-    verified = recipe(repo_root)
-    delivery = Claimed(
+def a_delivery(**data: str) -> Claimed:
+    return Claimed(
         account_id="a" * 24,
         id="whd-1",
         hook_id="wh-1",
         event_id="evt-1",
         event_type="list.deleted",
         event_at=datetime(2026, 12, 5, 10, 0, 0, 123000, tzinfo=UTC),
-        data={"contactListId": "cl-1", "botId": "st-1", "name": "Ünïcode"},
+        data={"contactListId": "cl-1", "botId": "st-1", **data},
         attempts=1,
         url="https://h.example/",
         client_secret=SECRET,
     )
-    body = body_of(delivery)
+
+
+def test_the_documented_recipe_checks_what_the_service_signs(repo_root: Path) -> None:
+    verified = recipe(repo_root)
+    body = body_of(a_delivery(name="Ünïcode"))
     assert body.startswith(
         b'{"id":"evt-1","type":"list.deleted","createdAt":"2026-12-05T10:00:00.123Z"'
     )
@@ -75,3 +80,21 @@ def test_the_key_is_derived_from_the_secret_and_differs_per_app() -> None:
     header = signature(signing_key(SECRET), "1", b"{}")
     assert verify(signing_key(SECRET), "1", b"{}", header)
     assert not verify(signing_key("other"), "1", b"{}", header)
+
+
+def test_every_body_encodes_whatever_its_strings_hold() -> None:
+    for name in ("Ünïcode", "\ud800 lone surrogate", "\x00"):
+        body = body_of(a_delivery(name=name))
+        assert body.isascii()
+        assert json.loads(body)["data"]["name"] == name
+
+
+@pytest.mark.anyio
+async def test_a_try_that_breaks_unexpectedly_is_a_failed_try_not_a_lost_round() -> None:
+    def broken(request: httpx.Request) -> httpx.Response:
+        raise RuntimeError("a bug in the transport")
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(broken)) as http:
+        outcome = await send(http, a_delivery(name="x"), timeout=1)
+    assert outcome == Outcome(None, "RuntimeError")
+    assert not outcome.acknowledged

@@ -75,7 +75,8 @@ def body_of(delivery: Claimed) -> bytes:
         "createdAt": format_timestamp(delivery.event_at),
         "data": delivery.data,
     }
-    return json.dumps(event, separators=(",", ":"), ensure_ascii=False).encode()
+    # ASCII escapes: whatever a stored string holds (a lone surrogate), the body encodes.
+    return json.dumps(event, separators=(",", ":")).encode()
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,19 @@ class Outcome:
 
 
 async def send(http: httpx.AsyncClient, delivery: Claimed, timeout: float) -> Outcome:
-    """One try: POST the signed event; what the receiver answered, or why nothing came."""
+    """One try: POST the signed event; what the receiver answered, or why nothing came.
+
+    Never raises: an unexpected error is this try's failure, recorded like the others, so one
+    delivery cannot keep a round's others from being recorded.
+    """
+    try:
+        return await _post(http, delivery, timeout)
+    except Exception as exc:
+        log.exception("webhook delivery %s: the try could not be made", delivery.id)
+        return Outcome(None, type(exc).__name__)
+
+
+async def _post(http: httpx.AsyncClient, delivery: Claimed, timeout: float) -> Outcome:
     body = body_of(delivery)
     timestamp = str(int(time.time()))
     headers = {
