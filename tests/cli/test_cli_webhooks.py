@@ -210,7 +210,7 @@ async def record_and_deliver(settings: Settings, created: dict[str, Any], hook_i
                 session,
                 account_id=created["accountId"],
                 bot_id="st-any",
-                type="list.deleted",
+                event_type="list.deleted",
                 data={"contactListId": "cl-x", "botId": "st-any", "name": "x"},
             )
         for _ in range(200):

@@ -207,7 +207,7 @@ async def finish(
             session,
             account_id=job.account_id,
             bot_id=bot_id,
-            type=events.JOB_END_EVENTS[state],
+            event_type=events.JOB_END_EVENTS[state],
             data=events.job_data(
                 job_id=job.id,
                 kind=job.kind,

@@ -119,7 +119,7 @@ async def _tell(session: AsyncSession, caller: Caller, event: str, item: Contact
         session,
         account_id=caller.account_id,
         bot_id=caller.bot_id,
-        type=event,
+        event_type=event,
         data=webhook_events.list_data(list_id=item.id, bot_id=caller.bot_id, name=item.name),
     )
 

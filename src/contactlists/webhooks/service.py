@@ -112,7 +112,12 @@ async def remove(session: AsyncSession, client_id: str, hook_id: str) -> None:
 
 
 async def record_event(
-    session: AsyncSession, *, account_id: str, bot_id: str, type: str, data: dict[str, Any]
+    session: AsyncSession,
+    *,
+    account_id: str,
+    bot_id: str,
+    event_type: str,
+    data: dict[str, Any],
 ) -> str | None:
     """Queue the event for every hook of the account that wants it; its id, or None if none.
 
@@ -122,7 +127,7 @@ async def record_event(
     wanting = [
         listener.hook_id
         for listener in await repository.listeners(session, account_id)
-        if type in listener.events and (listener.bots is None or bot_id in listener.bots)
+        if event_type in listener.events and (listener.bots is None or bot_id in listener.bots)
     ]
     if not wanting:
         return None
@@ -136,7 +141,7 @@ async def record_event(
                 "id": f"whd-{uuid.uuid4()}",
                 "hook_id": hook_id,
                 "event_id": event_id,
-                "event_type": type,
+                "event_type": event_type,
                 "event_at": now,
                 "data": data,
                 "state": DELIVERY_PENDING,
