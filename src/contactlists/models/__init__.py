@@ -14,6 +14,7 @@ from contactlists.models.dialing import DialingAdmission, DialingLease, DialingR
 from contactlists.models.jobs import Job, JobError
 from contactlists.models.lists import ContactList
 from contactlists.models.ratelimit import RateLimitWindow
+from contactlists.models.webhooks import Webhook, WebhookAttempt, WebhookDelivery
 
 __all__ = [
     "App",
@@ -29,5 +30,8 @@ __all__ = [
     "JobError",
     "RateLimitWindow",
     "UtcDateTime",
+    "Webhook",
+    "WebhookAttempt",
+    "WebhookDelivery",
     "utcnow",
 ]
