@@ -4,7 +4,7 @@ Three new tables, nothing existing changes: ``webhook`` (a URL of an app and the
 told of), ``webhook_delivery`` (one row per hook and event, written in the transaction that
 caused the event) and ``webhook_attempt`` (each try: when, the status or the error).
 
-Revision ID: 0010_webhooks
+Revision ID: 0009_webhooks
 Revises: 0008_dialing
 Create Date: 2026-12-05
 """
@@ -16,7 +16,7 @@ from alembic import op
 
 from contactlists.models.base import UtcDateTime
 
-revision: str = "0010_webhooks"
+revision: str = "0009_webhooks"
 down_revision: str | None = "0008_dialing"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
