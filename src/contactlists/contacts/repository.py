@@ -6,16 +6,21 @@ import json
 from collections.abc import Callable, Collection, Sequence
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, func, select, text, update
+from sqlalchemy import ColumnElement, Table, and_, delete, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
+from contactlists.contacts.search import Filters, prefix_bounds, search_key
 from contactlists.models.contacts import Contact
 
 COLUMNS = (
     "account_id", "list_id", "position", "id", "phone", "phone_verified", "first_name",
     "last_name", "time_zone", "unique_id", "contact_priority", "fields", "created_at",
-    "updated_at",
+    "updated_at", "first_key", "last_key", "unique_key",
 )  # fmt: skip
+# Each search key and the field it is made from: every write of the field writes its key here,
+# so no caller can store one without the other.
+SEARCH_KEYS = {"first_key": "first_name", "last_key": "last_name", "unique_key": "unique_id"}
 # Bound parameters per statement stay well under both databases' limits.
 LOOKUP_CHUNK = 5_000
 
@@ -28,6 +33,7 @@ async def insert_many(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> 
     """
     if not rows:
         return
+    rows = [_with_search_keys(row) for row in rows]
     connection = await session.connection()
     if connection.dialect.name == "postgresql":
         raw = await connection.get_raw_connection()
@@ -52,6 +58,12 @@ async def insert_many(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> 
     await connection.exec_driver_sql(
         f"INSERT INTO contact ({', '.join(COLUMNS)}) VALUES ({placeholders})", records
     )
+
+
+def _with_search_keys(values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` with the search key of each keyed field they set."""
+    keys = {key: search_key(values[name]) for key, name in SEARCH_KEYS.items() if name in values}
+    return {**values, **keys} if keys else values
 
 
 def _repeat_aware(process: Callable[[Any], Any] | None) -> Callable[[Any], Any]:
@@ -81,6 +93,53 @@ async def existing_phones(
     return found
 
 
+def _key_prefix(key: InstrumentedAttribute[str | None], prefix: str) -> ColumnElement[bool]:
+    low, high = prefix_bounds(prefix)
+    if high is None:
+        return key >= low
+    return and_(key >= low, key < high)
+
+
+def _field_equals(dialect: str, name: str, value: str) -> ColumnElement[bool]:
+    """A custom field equal to ``value``; the name is always a bound parameter, never a path.
+
+    PostgreSQL reads it with ``->>``; SQLite's JSON paths cannot quote every name (a `"` in
+    it), so the object's members are searched by key instead.
+    """
+    if dialect == "postgresql":
+        matches: ColumnElement[bool] = Contact.fields[name].as_string() == value
+        return matches
+    members = func.json_each(Contact.fields).table_valued("key", "value")
+    return select(members.c.key).where(members.c.key == name, members.c.value == value).exists()
+
+
+def filter_conditions(dialect: str, filters: Filters) -> list[ColumnElement[bool]]:
+    """The WHERE conditions of ``filters`` (contacts.search), beside the list's own."""
+    conditions: list[ColumnElement[bool]] = []
+    if filters.phone is not None:
+        conditions.append(Contact.phone == filters.phone)
+    if filters.search is not None:
+        conditions.append(
+            or_(
+                _key_prefix(Contact.first_key, filters.search),
+                _key_prefix(Contact.last_key, filters.search),
+                _key_prefix(Contact.unique_key, filters.search),
+            )
+        )
+    conditions.extend(_field_equals(dialect, name, value) for name, value in filters.fields)
+    if filters.time_zone is not None:
+        conditions.append(Contact.time_zone == filters.time_zone)
+    if filters.created_after is not None:
+        conditions.append(Contact.created_at >= filters.created_after)
+    if filters.created_before is not None:
+        conditions.append(Contact.created_at < filters.created_before)
+    return conditions
+
+
+def _dialect(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
+
+
 async def page(
     session: AsyncSession,
     *,
@@ -89,11 +148,13 @@ async def page(
     after_position: int | None,
     skip: int,
     limit: int,
+    filters: Filters | None = None,
 ) -> Sequence[Contact]:
     """A page in insertion order: after a position (constant time) or after ``skip`` rows."""
     query = (
         select(Contact)
         .where(Contact.account_id == account_id, Contact.list_id == list_id)
+        .where(*filter_conditions(_dialect(session), filters or Filters()))
         .order_by(Contact.position)
         .limit(limit)
     )
@@ -120,7 +181,13 @@ EXPORT_COLUMNS = (
 
 
 async def export_page(
-    session: AsyncSession, *, account_id: str, list_id: str, after_position: int, limit: int
+    session: AsyncSession,
+    *,
+    account_id: str,
+    list_id: str,
+    after_position: int,
+    limit: int,
+    filters: Filters | None = None,
 ) -> Sequence[Sequence[Any]]:
     """Up to ``limit`` contacts after a position, as rows of ``EXPORT_COLUMNS``."""
     query = (
@@ -130,6 +197,7 @@ async def export_page(
             Contact.list_id == list_id,
             Contact.position > after_position,
         )
+        .where(*filter_conditions(_dialect(session), filters or Filters()))
         .order_by(Contact.position)
         .limit(limit)
     )
@@ -177,7 +245,7 @@ async def update_one(
             Contact.id == contact_id,
             Contact.list_id == list_id,
         )
-        .values(**values)
+        .values(**_with_search_keys(values))
         .returning(Contact)
         .execution_options(synchronize_session=False, populate_existing=True)
     )
