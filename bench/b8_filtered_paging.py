@@ -43,6 +43,7 @@ PLANS = ("gold", "silver", "bronze")
 def scenarios(rows: int) -> dict[str, dict[str, str]]:
     after = (BASE + timedelta(seconds=rows // 10)).isoformat()
     return {
+        "no filter (as B5)": {},
         "search, 5% (indexed keys)": {"search": "name07"},
         "search, rare uniqueId prefix (111 matches at 1M)": {"search": "u9000"},
         "fields.plan + timeZone, 1 in 12 (read per row)": {
