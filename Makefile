@@ -58,6 +58,7 @@ bench: $(STAMP) ## Benchmarks B1–B6 at a small size on SQLite and PostgreSQL -
 	  $(BIN)/python -m bench.b3_delete --database $$db --sizes 0,10000,100000 --lists 4,4,2 --quiet-seconds 10; \
 	  $(BIN)/python -m bench.b4_read --database $$db --seconds 10; \
 	  $(BIN)/python -m bench.b5_paging --database $$db --rows 200000; \
+	  $(BIN)/python -m bench.b8_filtered_paging --database $$db --rows 100000; \
 	  $(BIN)/python -m bench.b6_add_contacts --database $$db --requests 5 --batch 10000; \
 	done
 

@@ -23,6 +23,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import update
 
+from contactlists.contacts import repository
 from contactlists.models.contacts import Contact
 from tests.support.contacts import add_contacts, all_contacts, create_list
 from tests.support.envelope import assert_failure, assert_validation_error
@@ -170,6 +171,15 @@ def list_names() -> itertools.count[int]:
     return itertools.count()
 
 
+@pytest.fixture(params=["service threshold", "every search common"])
+def search_plan(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Both plans of a search: the key indexes (the test's lists are small, so their searches
+    are rare) and the ordered scan, which a threshold of 0 makes every search take."""
+    if request.param == "every search common":
+        monkeypatch.setattr(repository, "RARE_SEARCH", 0)
+    return str(request.param)
+
+
 @st.composite
 def scenarios(draw: st.DrawFn) -> dict[str, Any]:
     """Contacts to add, their creation times, filters over them, a family and a page size.
@@ -229,7 +239,7 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
 
 
 @settings(
-    max_examples=40,
+    max_examples=30,
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
@@ -241,6 +251,7 @@ async def test_filtered_pages_equal_a_brute_force_filter_in_order(
     tenant: Tenant,
     run_jobs: RunJobs,
     list_names: itertools.count[int],
+    search_plan: str,
     scenario: dict[str, Any],
 ) -> None:
     drawn, filters = scenario["items"], scenario["filters"]
@@ -326,6 +337,7 @@ async def test_each_filter_by_example(
     tenant: Tenant,
     run_jobs: RunJobs,
     unique_name: str,
+    search_plan: str,
     params: Params,
     expected: list[str],
 ) -> None:
@@ -374,7 +386,7 @@ async def test_a_naive_time_is_utc_and_the_range_is_half_open(
 
 
 async def test_a_cursor_is_valid_only_with_its_own_filters(
-    client: AsyncClient, tenant: Tenant, run_jobs: RunJobs, unique_name: str
+    client: AsyncClient, tenant: Tenant, run_jobs: RunJobs, unique_name: str, search_plan: str
 ) -> None:
     list_id, _ = await seeded(client, tenant, run_jobs, unique_name)
     search = [("search", "ann"), ("limit", "1")]
