@@ -73,10 +73,12 @@ async def get_all_contacts(
         ),
     ] = None,
 ) -> Any:
-    """Page through a list's contacts in insertion order, optionally filtered.
+    """Page through a list's contacts in insertion order, optionally filtered (extension).
 
-    Filters combine with AND. Under filters `totalResults` and `totalPages` are null (the
-    matches are not counted); follow `nextCursor`.
+    Filters combine with AND: the parameters below, and `fields.<name>=<value>` (a custom field
+    equal to the value; at most 10). Under filters `totalResults` and `totalPages` are null
+    (the matches are not counted); follow `nextCursor`, which is valid only with the same
+    filters.
     """
     page = await service.page(
         session, caller, list_id, skip=skip, limit=limit, cursor=cursor, raw_filters=filters

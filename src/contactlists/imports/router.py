@@ -165,7 +165,7 @@ async def export_contacts(
     session: SessionDep,
 ) -> StreamingResponse:
     """The list's contacts as CSV, streamed, in insertion order: every one, or those that pass
-    the filters (as getAllContacts takes them)."""
+    the filters, as getAllContacts takes them (`fields.<name>=<value>` included)."""
     target = await lists.get(session, caller, list_id)
     # Checked before the answer starts, so a bad filter is a 400, not a broken download.
     checked = read_filters(filters, target.default_region)
