@@ -21,12 +21,14 @@ from fastapi import FastAPI
 from httpx import AsyncClient, Response
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy import update
 
 from contactlists.contacts import repository
 from contactlists.models.contacts import Contact
 from tests.support.contacts import add_contacts, all_contacts, create_list
 from tests.support.envelope import assert_failure, assert_validation_error
+from tests.support.fill import fill_list
 from tests.support.paths import Paths
 from tests.support.tenants import Tenant, TenantFactory
 
@@ -406,6 +408,59 @@ async def test_a_cursor_is_valid_only_with_its_own_filters(
         response = await get_page(client, tenant, list_id, params)
         assert_validation_error(response, ["cursor"])
         assert "other filters" in response.json()["errors"][0]["msg"]
+
+
+# ---------------------------------------------------------------- the plan
+
+
+@pytest.mark.parametrize(
+    ("search", "common"),
+    [("FIR", True), ("ZE", False)],
+    ids=["common prefix: ordered scan", "rare prefix: key indexes"],
+)
+async def test_the_plan_follows_how_common_the_prefix_is(
+    app: FastAPI,
+    client: AsyncClient,
+    tenant: Tenant,
+    unique_name: str,
+    search: str,
+    common: bool,
+) -> None:
+    created = await create_list(client, tenant, unique_name)
+    list_id = created["_id"]
+    await fill_list(
+        app.state.sessionmaker, tenant.account_id, list_id, repository.RARE_SEARCH + 100
+    )
+    async with app.state.sessionmaker() as session, session.begin():
+        await session.execute(
+            update(Contact)
+            .where(Contact.account_id == tenant.account_id, Contact.position <= 3)
+            .values(first_name="Zed", first_key="zed")
+        )
+    first = await get_page(client, tenant, list_id, [("search", search), ("limit", "2")])
+    cursor = first.json()["data"]["nextCursor"]
+    statements: list[str] = []
+
+    def record(*arguments: Any) -> None:
+        statements.append(arguments[2])
+
+    engine = app.state.engine.sync_engine
+    sqlalchemy_event.listen(engine, "before_cursor_execute", record)
+    try:
+        second = await get_page(
+            client, tenant, list_id, [("search", search), ("limit", "2"), ("cursor", cursor)]
+        )
+    finally:
+        sqlalchemy_event.remove(engine, "before_cursor_execute", record)
+
+    phones = [c["phoneNumber"] for c in second.json()["data"]["results"]]
+    assert phones == (["+12122000006", "+12122000007"] if common else ["+12122000003"])
+    (query,) = [s for s in statements if "ORDER BY contact.position" in s]
+    # `key || ''` keeps the key indexes out; `position + 0` keeps the primary key out.
+    assert ("contact.first_key ||" in query) is common
+    assert ("contact.position +" in query) is not common
+    if app.state.engine.dialect.name == "postgresql":
+        assert any("enable_bitmapscan = off" in s for s in statements) is common
 
 
 # ---------------------------------------------------------------- refusals
