@@ -1487,6 +1487,89 @@ def field_rule_cases() -> list[Case]:
     return rows
 
 
+# ---------------------------------------------------------------- contact filters
+
+
+def contact_filter_cases() -> list[Case]:
+    """getAllContacts' and export's filters (CONTRACT §4.9) outside their rules."""
+    rows: list[Case] = []
+    bad: list[tuple[str, str, tuple[str, ...]]] = [
+        ("phone-unreadable", "phoneNumber=not%20a%20number", ("phoneNumber",)),
+        ("phone-no-us-number", "phoneNumber=555%20555%205555", ("phoneNumber",)),
+        ("phone-nul", "phoneNumber=%2B1212%00", ("phoneNumber",)),
+        ("phone-oversized", "phoneNumber=" + "1" * 251, ("phoneNumber",)),
+        ("zone-unknown", "timeZone=Mars%2FOlympus", ("timeZone",)),
+        ("zone-case", "timeZone=america%2Fnew_york", ("timeZone",)),
+        ("zone-oversized", "timeZone=" + "A" * 65, ("timeZone",)),
+        ("after-not-a-time", "createdAfter=yesterday", ("createdAfter",)),
+        ("before-not-a-date", "createdBefore=2026-02-30", ("createdBefore",)),
+        ("after-out-of-range", "createdAfter=9999-12-31T23:59:59-14:00", ("createdAfter",)),
+        ("before-oversized", "createdBefore=" + "2" * 200, ("createdBefore",)),
+        (
+            "range-inverted",
+            "createdAfter=2026-02-01T00:00:00Z&createdBefore=2026-01-01T00:00:00Z",
+            ("createdAfter",),
+        ),
+        (
+            "range-empty",
+            "createdAfter=2026-01-01T00:00:00Z&createdBefore=2026-01-01T00:00:00Z",
+            ("createdAfter",),
+        ),
+        ("search-nul", "search=a%00", ("search",)),
+        ("search-escape", "search=%1b%5B31m", ("search",)),
+        ("search-too-long", "search=" + "a" * 301, ("search",)),
+        ("search-oversized", "search=" + "a" * 20_000, ("search",)),
+        ("fields-too-many", "&".join(f"fields.f{i}=x" for i in range(11)), ("fields",)),
+        ("fields-thousands", "&".join(f"fields.f{i}=x" for i in range(2000)), ("fields",)),
+        ("fields-repeated", "fields.plan=gold&fields.plan=silver", ("fields.plan",)),
+        ("fields-no-name", "fields.=x", ("fields.",)),
+        ("fields-blank-name", "fields.%20=x", ("fields. ",)),
+        ("fields-long-name", "fields." + "n" * 101 + "=x", ("fields." + "n" * 100,)),
+        ("fields-long-value", "fields.plan=" + "v" * 301, ("fields.plan",)),
+        ("fields-nul-value", "fields.plan=a%00", ("fields.plan",)),
+        ("fields-nul-name", "fields.plan%00%27%20OR%20x=y", ("fields.plan\ufffd' OR x",)),
+        ("cursor-of-no-filters", f"search=ann&cursor={_cursor('5')}", ("cursor",)),
+        ("cursor-of-other-filters", f"cursor={_cursor('5f0123456789ab')}", ("cursor",)),
+        (
+            "every-filter-bad",
+            "phoneNumber=x&timeZone=x&createdAfter=x&createdBefore=y&search=%00",
+            ("phoneNumber", "timeZone", "createdAfter", "createdBefore", "search"),
+        ),
+    ]
+    for index, (name, query, fields) in enumerate(bad):
+        rows.append(
+            Case(
+                f"contacts-filter-{name}",
+                "GET",
+                f"{family_of(index)}/contactList/{{list}}/getAllContacts?{query}",
+                400,
+                fields=fields,
+            )
+        )
+        if "cursor" not in name:  # an export has no cursor
+            rows.append(
+                Case(
+                    f"export-filter-{name}",
+                    "GET",
+                    f"{family_of(index + 1)}/contactList/{{list}}/export?{query}",
+                    400,
+                    fields=fields,
+                )
+            )
+    # Another account's list is not found, whatever the filters say.
+    for route in ("getAllContacts", "export"):
+        rows.append(
+            Case(
+                f"{route}-filter-other-tenant",
+                "GET",
+                f"{{v2}}/contactList/{{list}}/{route}?search=ann&fields.plan=gold",
+                404,
+                other=True,
+            )
+        )
+    return rows
+
+
 CASES = [
     *body_cases(),
     *upload_cases(),
@@ -1498,6 +1581,7 @@ CASES = [
     *list_name_taken_cases(),
     *query_rule_cases(),
     *field_rule_cases(),
+    *contact_filter_cases(),
 ]
 
 
@@ -1515,6 +1599,7 @@ GROUP_SIZES = {
     list_name_taken_cases: 13,  # test_validation
     query_rule_cases: 41,  # test_validation 32, test_limits 6, test_errors 3
     field_rule_cases: 7,  # test_limits
+    contact_filter_cases: 59,  # search and filters on getAllContacts and export
 }
 
 

@@ -225,6 +225,38 @@ def test_ls_pages_by_cursor_and_limits(cli: Cli) -> None:
     cli.fails(1, "contacts", "ls", "cl-00000000-0000-4000-8000-000000000000")
 
 
+def test_ls_and_export_take_the_filters(cli: Cli, tmp_path: Path) -> None:
+    list_id = new_list(cli)
+    people = [
+        {"phoneNumber": "+14155550101", "firstName": "Ada", "plan": "gold"},
+        {"phoneNumber": "+12125550102", "firstName": "adam", "uniqueId": "u-2", "plan": "x"},
+        {"phoneNumber": "+12125550103", "lastName": "Bo", "timeZone": "Europe/London"},
+    ]
+    cli.ok("contacts", "add", "Contacts", "--wait", input=json.dumps(people))
+
+    def listed(*options: str) -> list[str]:
+        return [c["phoneNumber"] for c in cli.json("contacts", "ls", list_id, *options)]
+
+    assert listed("--search", "ADA") == ["+14155550101", "+12125550102"]
+    assert listed("--search", "ada", "--field", "plan=gold") == ["+14155550101"]
+    assert listed("--phone", "(212) 555-0103") == ["+12125550103"]
+    assert listed("--time-zone", "Europe/London") == ["+12125550103"]
+    assert listed("--created-before", "2000-01-01T00:00:00Z") == []
+    assert len(listed("--created-after", "2000-01-01")) == 3
+
+    output = tmp_path / "gold.csv"
+    result = cli.ok("contacts", "export", list_id, "--field", "plan=gold", "--output", str(output))
+    assert re.search(r"^exported 1 row in [\d.]+ s", result.stderr, re.M), result.stderr
+    assert [row["firstName"] for row in read_csv(output.read_text(encoding="utf-8"))] == ["Ada"]
+
+    for bad in (["--field", "plan"], ["--field", "=x"], ["--created-after", "yesterday"]):
+        refused = cli.fails(2, "contacts", "ls", list_id, *bad)
+        assert "error:" in refused.stderr
+    refused = cli.fails(1, "contacts", "ls", list_id, "--time-zone", "Mars/Olympus")
+    assert "timeZone" in refused.stderr
+    cli.fails(1, "contacts", "export", list_id, "--phone", "12", "--output", str(output))
+
+
 def read_csv(text: str) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(text)))
 

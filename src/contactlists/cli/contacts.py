@@ -8,6 +8,7 @@ import os
 import sys
 import textwrap
 from collections.abc import Iterator
+from datetime import datetime
 from itertools import islice
 from pathlib import Path
 from typing import Annotated, Any
@@ -26,7 +27,7 @@ from contactlists.cli._output import (
 )
 from contactlists.cli._progress import Meter
 from contactlists.cli.jobs import TimeoutOption, WaitOption, follow, report
-from contactlists.client import Contact, JobAccepted
+from contactlists.client import Contact, ContactFilter, JobAccepted
 from contactlists.client._rows import RecordCounter
 
 app = typer.Typer(help="Contacts of a list: add, import a CSV file, list, export as CSV.")
@@ -243,6 +244,86 @@ def write_json_array(items: Iterator[Any]) -> None:
     sys.stdout.flush()
 
 
+# ---------------------------------------------------------------- filters (ls and export)
+
+PhoneOption = Annotated[
+    str | None,
+    typer.Option("--phone", help="Only this number, in any format.", show_default=False),
+]
+SearchOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Only contacts whose first name, last name or uniqueId starts with this (any case).",
+        show_default=False,
+    ),
+]
+FieldOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--field",
+        help="Only contacts whose custom field NAME is exactly VALUE: NAME=VALUE (repeatable).",
+        show_default=False,
+    ),
+]
+TimeZoneOption = Annotated[
+    str | None,
+    typer.Option("--time-zone", help="Only this IANA time zone.", show_default=False),
+]
+AfterOption = Annotated[
+    str | None,
+    typer.Option(
+        "--created-after",
+        help="Only contacts created at or after this ISO-8601 time (UTC without an offset).",
+        show_default=False,
+    ),
+]
+BeforeOption = Annotated[
+    str | None,
+    typer.Option(
+        "--created-before",
+        help="Only contacts created before this ISO-8601 time (UTC without an offset).",
+        show_default=False,
+    ),
+]
+
+
+def parse_time(option: str, value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise UsageFailure(
+            f"{option} must be an ISO-8601 time such as 2026-01-31T09:00:00Z, not {value!r}"
+        ) from None
+
+
+def contact_filter(
+    phone: str | None,
+    search: str | None,
+    fields: list[str] | None,
+    time_zone: str | None,
+    created_after: str | None,
+    created_before: str | None,
+) -> ContactFilter | None:
+    """The filter the options ask for; None when they ask for none."""
+    pairs: dict[str, str] = {}
+    for given in fields or []:
+        name, sep, value = given.partition("=")
+        if not sep or not name:
+            raise UsageFailure(f"--field takes NAME=VALUE, not {given!r}")
+        pairs[name] = value
+    found = ContactFilter(
+        phone_number=phone,
+        search=search,
+        fields=pairs,
+        time_zone=time_zone,
+        created_after=parse_time("--created-after", created_after),
+        created_before=parse_time("--created-before", created_before),
+    )
+    return None if found == ContactFilter() else found
+
+
 @app.command("ls")
 @command()
 def list_contacts(
@@ -251,10 +332,17 @@ def list_contacts(
     limit: Annotated[
         int, typer.Option(min=0, help="At most this many contacts; 0 for every one.")
     ] = 100,
+    phone: PhoneOption = None,
+    search: SearchOption = None,
+    field: FieldOption = None,
+    time_zone: TimeZoneOption = None,
+    created_after: AfterOption = None,
+    created_before: BeforeOption = None,
 ) -> None:
-    """List a list's contacts in the order they were added."""
+    """List a list's contacts in the order they were added, all or those the filters pass."""
+    filters = contact_filter(phone, search, field, time_zone, created_after, created_before)
     page_size = min(limit, 1000) if limit else 1000
-    contacts = cli.api.contacts.list(list_id, page_size=page_size)
+    contacts = cli.api.contacts.list(list_id, page_size=page_size, filters=filters)
     wanted = islice(contacts, limit) if limit else contacts
     if cli.out.json_mode:
         write_json_array(wanted)
@@ -279,23 +367,36 @@ def export(
             "stdout.",
         ),
     ] = "-",
+    phone: PhoneOption = None,
+    search: SearchOption = None,
+    field: FieldOption = None,
+    time_zone: TimeZoneOption = None,
+    created_after: AfterOption = None,
+    created_before: BeforeOption = None,
 ) -> None:
-    """Export a list's contacts as CSV (the file imports back unchanged)."""
-    total = cli.api.lists.get(list_id).totalRecordCount
+    """Export a list's contacts as CSV (the file imports back unchanged), all or those the
+    filters pass."""
+    filters = contact_filter(phone, search, field, time_zone, created_after, created_before)
+    # Filtered, the number to export is not known in advance.
+    total = None if filters else cli.api.lists.get(list_id).totalRecordCount
     to_stdout = output == "-"
     # CSV on a terminal fills it anyway; a bar drawn over it would only garble both.
     enabled = not cli.out.quiet and not (to_stdout and sys.stdout.isatty())
     with Meter(cli.out.stderr, "exported", total=total, enabled=enabled) as meter:
         if to_stdout:
             sys.stdout.flush()
-            written = cli.api.contacts.export(list_id, sys.stdout.buffer, on_progress=meter.update)
+            written = cli.api.contacts.export(
+                list_id, sys.stdout.buffer, on_progress=meter.update, filters=filters
+            )
             sys.stdout.buffer.flush()
         else:
-            written = export_to_file(cli, list_id, Path(output), meter)
+            written = export_to_file(cli, list_id, Path(output), meter, filters)
         meter.finish(written)
 
 
-def export_to_file(cli: Session, list_id: str, path: Path, meter: Meter) -> int:
+def export_to_file(
+    cli: Session, list_id: str, path: Path, meter: Meter, filters: ContactFilter | None = None
+) -> int:
     """Export under a temporary name, renamed to ``path`` only once the export is whole."""
     partial = path.with_name(f".{path.name}.partial")
     try:
@@ -304,7 +405,9 @@ def export_to_file(cli: Session, list_id: str, path: Path, meter: Meter) -> int:
         raise CommandFailure(f"cannot write {path}: {exc.strerror or exc}") from None
     try:
         with file:
-            written = cli.api.contacts.export(list_id, file, on_progress=meter.update)
+            written = cli.api.contacts.export(
+                list_id, file, on_progress=meter.update, filters=filters
+            )
         os.replace(partial, path)
     except BaseException:
         partial.unlink(missing_ok=True)

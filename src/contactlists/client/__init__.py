@@ -22,6 +22,7 @@ from contactlists.campaigns.schemas import (
 )
 from contactlists.campaigns.schemas import CampaignStatusOut as CampaignStatus
 from contactlists.client._async import AsyncClient
+from contactlists.client._calls import ContactFilter
 from contactlists.client._errors import (
     APIConnectionError,
     APIError,
@@ -66,6 +67,7 @@ __all__ = [
     "CampaignStatus",
     "Client",
     "Contact",
+    "ContactFilter",
     "ContactList",
     "ContactListSummary",
     "ContactListUpdate",

@@ -21,6 +21,7 @@ from contactlists.campaigns.schemas import (
     TriggerResult,
 )
 from contactlists.client import _calls as calls
+from contactlists.client._calls import ContactFilter
 from contactlists.client._errors import WaitTimeout
 from contactlists.client._retry import RetryPolicy
 from contactlists.client._rows import RecordCounter
@@ -278,16 +279,22 @@ class Contacts(_Resource):
         skip: int | None = None,
         limit: int | None = None,
         cursor: str | None = None,
+        filters: ContactFilter | None = None,
     ) -> ContactsPage:
+        """One page of a list's contacts; under ``filters`` only those that pass (a cursor
+        is valid only with the filters of the page that gave it)."""
         return await self._client._send(
-            calls.contacts_page(list_id, skip=skip, limit=limit, cursor=cursor)
+            calls.contacts_page(list_id, skip=skip, limit=limit, cursor=cursor, filters=filters)
         )
 
-    async def list(self, list_id: str, *, page_size: int = 1000) -> AsyncIterator[ContactOut]:
-        """Every contact of a list in insertion order, fetched a page at a time (by cursor)."""
+    async def list(
+        self, list_id: str, *, page_size: int = 1000, filters: ContactFilter | None = None
+    ) -> AsyncIterator[ContactOut]:
+        """Every contact of a list (or every one that passes ``filters``) in insertion order,
+        fetched a page at a time (by cursor)."""
         paging = calls.ContactPaging(page_size)
         while True:
-            page = await self.page(list_id, **paging.arguments())
+            page = await self.page(list_id, **paging.arguments(), filters=filters)
             for contact in page.results:
                 yield contact
             if not paging.advance(page):
@@ -299,9 +306,10 @@ class Contacts(_Resource):
         destination: str | Path | IO[bytes],
         *,
         on_progress: Callable[[int], None] | None = None,
+        filters: ContactFilter | None = None,
     ) -> int:
-        """Write a list's contacts as CSV to a path or binary file; returns the contacts
-        written. ``on_progress`` gets the running count."""
+        """Write a list's contacts (or those that pass ``filters``) as CSV to a path or binary
+        file; returns the contacts written. ``on_progress`` gets the running count."""
         counter = RecordCounter()
 
         async def write_to(file: IO[bytes]) -> None:
@@ -310,7 +318,7 @@ class Contacts(_Resource):
                 if counter.feed(chunk) and on_progress:
                     on_progress(max(0, counter.records - 1))
 
-            await self._client._download(calls.export_contacts(list_id), sink)
+            await self._client._download(calls.export_contacts(list_id, filters), sink)
 
         if isinstance(destination, str | Path):
             with Path(destination).open("wb") as file:

@@ -4,18 +4,36 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Collection, Sequence
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import Table, delete, func, select, text, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Table,
+    and_,
+    delete,
+    func,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
+from contactlists.contacts.search import Filters, prefix_bounds, search_key
 from contactlists.models.contacts import Contact
 
 COLUMNS = (
     "account_id", "list_id", "position", "id", "phone", "phone_verified", "first_name",
     "last_name", "time_zone", "unique_id", "contact_priority", "fields", "created_at",
-    "updated_at",
+    "updated_at", "first_key", "last_key", "unique_key",
 )  # fmt: skip
+KeyColumn = ColumnElement[str | None] | InstrumentedAttribute[str | None]
+AnySelect = TypeVar("AnySelect", bound=Select[*tuple[Any, ...]])
+# Each search key and the field it is made from: every write of the field writes its key here,
+# so no caller can store one without the other.
+SEARCH_KEYS = {"first_key": "first_name", "last_key": "last_name", "unique_key": "unique_id"}
 # Bound parameters per statement stay well under both databases' limits.
 LOOKUP_CHUNK = 5_000
 
@@ -28,6 +46,7 @@ async def insert_many(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> 
     """
     if not rows:
         return
+    rows = [_with_search_keys(row) for row in rows]
     connection = await session.connection()
     if connection.dialect.name == "postgresql":
         raw = await connection.get_raw_connection()
@@ -52,6 +71,12 @@ async def insert_many(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> 
     await connection.exec_driver_sql(
         f"INSERT INTO contact ({', '.join(COLUMNS)}) VALUES ({placeholders})", records
     )
+
+
+def _with_search_keys(values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` with the search key of each keyed field they set."""
+    keys = {key: search_key(values[name]) for key, name in SEARCH_KEYS.items() if name in values}
+    return {**values, **keys} if keys else values
 
 
 def _repeat_aware(process: Callable[[Any], Any] | None) -> Callable[[Any], Any]:
@@ -81,6 +106,121 @@ async def existing_phones(
     return found
 
 
+def _key_prefix(key: KeyColumn, prefix: str) -> ColumnElement[bool]:
+    low, high = prefix_bounds(prefix)
+    if high is None:
+        return key >= low
+    return and_(key >= low, key < high)
+
+
+def _field_equals(dialect: str, name: str, value: str) -> ColumnElement[bool]:
+    """A custom field equal to ``value``; the name is always a bound parameter, never a path.
+
+    PostgreSQL reads it with ``->>``; SQLite's JSON paths cannot quote every name (a `"` in
+    it), so the object's members are searched by key instead.
+    """
+    if dialect == "postgresql":
+        matches: ColumnElement[bool] = Contact.fields[name].as_string() == value
+        return matches
+    members = func.json_each(Contact.fields).table_valued("key", "value")
+    return select(members.c.key).where(members.c.key == name, members.c.value == value).exists()
+
+
+KEY_COLUMNS = (Contact.first_key, Contact.last_key, Contact.unique_key)
+
+
+def _search(prefix: str, *, indexed: bool) -> ColumnElement[bool]:
+    # `key || ''` is the same value, but no index can serve it: how a plan is chosen here.
+    keys = [key if indexed else key + "" for key in KEY_COLUMNS]
+    return or_(*(_key_prefix(key, prefix) for key in keys))
+
+
+def filter_conditions(
+    dialect: str, filters: Filters, *, search_indexed: bool = True
+) -> list[ColumnElement[bool]]:
+    """The WHERE conditions of ``filters`` (contacts.search), beside the list's own."""
+    conditions: list[ColumnElement[bool]] = []
+    if filters.phone is not None:
+        conditions.append(Contact.phone == filters.phone)
+    if filters.search is not None:
+        conditions.append(_search(filters.search, indexed=search_indexed))
+    conditions.extend(_field_equals(dialect, name, value) for name, value in filters.fields)
+    if filters.time_zone is not None:
+        conditions.append(Contact.time_zone == filters.time_zone)
+    if filters.created_after is not None:
+        conditions.append(Contact.created_at >= filters.created_after)
+    if filters.created_before is not None:
+        conditions.append(Contact.created_at < filters.created_before)
+    return conditions
+
+
+def _dialect(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
+
+
+# A search with fewer matches than this is read from the key indexes (all its matches, sorted
+# by position); one with more is read in position order from the cursor, the keys checked on
+# each row, which finds a page after about limit × list size / matches rows.
+RARE_SEARCH = 2_000
+
+
+async def _search_is_rare(
+    session: AsyncSession, *, account_id: str, list_id: str, prefix: str
+) -> bool:
+    """Whether fewer than ``RARE_SEARCH`` keys start with ``prefix``: at most that many index
+    entries are counted, whatever the list's size."""
+    seen = 0
+    for key in KEY_COLUMNS:
+        matching = (
+            select(key)
+            .where(Contact.account_id == account_id, Contact.list_id == list_id)
+            .where(_key_prefix(key, prefix))
+            .limit(RARE_SEARCH - seen)
+            .subquery()
+        )
+        seen += int(await session.scalar(select(func.count()).select_from(matching)) or 0)
+        if seen >= RARE_SEARCH:
+            return False
+    return True
+
+
+async def _filtered(
+    session: AsyncSession,
+    query: AnySelect,
+    *,
+    account_id: str,
+    list_id: str,
+    after_position: int | None,
+    filters: Filters,
+) -> AnySelect:
+    """``query`` (over one list, in position order) narrowed to ``filters`` and to the
+    positions after ``after_position``, with the plan that reads the fewest rows.
+
+    The planners cannot be trusted to choose: PostgreSQL guesses 0.5% for a JSON field's
+    equality and then sorts the whole list rather than walk it in order, and SQLite reads every
+    match of a common prefix from the key indexes. So the plan is chosen here:
+
+    - a phone number: its index (a number is in a list once or a few times);
+    - a rare search: the key indexes, every match read and sorted (the position condition is
+      written so that no index serves it);
+    - otherwise the primary key from the cursor, in order, each row checked: the filters'
+      share of the list decides how many rows a page reads, not its depth.
+    """
+    dialect = _dialect(session)
+    rare = filters.search is not None and await _search_is_rare(
+        session, account_id=account_id, list_id=list_id, prefix=filters.search
+    )
+    query = query.where(*filter_conditions(dialect, filters, search_indexed=rare))
+    if after_position is not None:
+        position = Contact.position + 0 if rare else Contact.position
+        query = query.where(position > after_position)
+    if filters and filters.phone is None and not rare and dialect == "postgresql":
+        # For this transaction only: the primary key's ordered scan is then the one plan left.
+        await session.execute(text("SET LOCAL enable_seqscan = off"))
+        await session.execute(text("SET LOCAL enable_bitmapscan = off"))
+    return query
+
+
 async def page(
     session: AsyncSession,
     *,
@@ -89,6 +229,7 @@ async def page(
     after_position: int | None,
     skip: int,
     limit: int,
+    filters: Filters | None = None,
 ) -> Sequence[Contact]:
     """A page in insertion order: after a position (constant time) or after ``skip`` rows."""
     query = (
@@ -97,9 +238,15 @@ async def page(
         .order_by(Contact.position)
         .limit(limit)
     )
-    if after_position is not None:
-        query = query.where(Contact.position > after_position)
-    else:
+    query = await _filtered(
+        session,
+        query,
+        account_id=account_id,
+        list_id=list_id,
+        after_position=after_position,
+        filters=filters or Filters(),
+    )
+    if after_position is None:
         query = query.offset(skip)
     return (await session.scalars(query)).all()
 
@@ -120,18 +267,28 @@ EXPORT_COLUMNS = (
 
 
 async def export_page(
-    session: AsyncSession, *, account_id: str, list_id: str, after_position: int, limit: int
+    session: AsyncSession,
+    *,
+    account_id: str,
+    list_id: str,
+    after_position: int,
+    limit: int,
+    filters: Filters | None = None,
 ) -> Sequence[Sequence[Any]]:
     """Up to ``limit`` contacts after a position, as rows of ``EXPORT_COLUMNS``."""
     query = (
         select(*EXPORT_COLUMNS)
-        .where(
-            Contact.account_id == account_id,
-            Contact.list_id == list_id,
-            Contact.position > after_position,
-        )
+        .where(Contact.account_id == account_id, Contact.list_id == list_id)
         .order_by(Contact.position)
         .limit(limit)
+    )
+    query = await _filtered(
+        session,
+        query,
+        account_id=account_id,
+        list_id=list_id,
+        after_position=after_position,
+        filters=filters or Filters(),
     )
     return (await session.execute(query)).all()
 
@@ -177,7 +334,7 @@ async def update_one(
             Contact.id == contact_id,
             Contact.list_id == list_id,
         )
-        .values(**values)
+        .values(**_with_search_keys(values))
         .returning(Contact)
         .execution_options(synchronize_session=False, populate_existing=True)
     )

@@ -117,7 +117,8 @@ class ContactsPage(BaseModel):
     skip: int
     limit: int
     hasMore: bool
-    totalPages: int
-    totalResults: int
+    # Null when the page is filtered (extension): the matches are not counted.
+    totalPages: int | None
+    totalResults: int | None
     # Ours (extension): absent from Kore.ai's pages.
     nextCursor: str | None = None
