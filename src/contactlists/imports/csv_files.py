@@ -169,22 +169,24 @@ def _file_errors(records: _Records | None, encoding: str) -> Iterator[None]:
     except csv.Error as exc:
         where = "" if records is None else f"line {records.last_line + 1}: "
         raise CsvFileError("file", f"{where}not a readable CSV record ({exc})") from exc
-    except (UnicodeDecodeError, *_GZIP_ERRORS) as exc:
+    except (UnicodeError, *_GZIP_ERRORS) as exc:
         # Decoding runs a chunk ahead of parsing: the damage is somewhere after the last record.
         where = (
             "" if records is None or not records.last_line else f"after line {records.last_line}: "
         )
-        if isinstance(exc, UnicodeDecodeError):
+        if isinstance(exc, UnicodeError):
             problem = _not_decodable(encoding, exc)
         else:
             problem = "the gzip data is corrupt or truncated"
         raise CsvFileError("file", where + problem) from exc
 
 
-def _not_decodable(encoding: str, exc: UnicodeDecodeError) -> str:
+def _not_decodable(encoding: str, exc: UnicodeError) -> str:
     """The message for bytes that ``encoding`` cannot decode, naming the likely encoding."""
     # The decoder was given a chunk of the file (``exc.object``): the guess reads that chunk.
-    return not_text(encoding, bytes(exc.object), f"the file is not {label(encoding)} text")
+    # (UTF-16 and UTF-32 without a byte order mark raise a bare UnicodeError, without it.)
+    chunk = exc.object if isinstance(exc, UnicodeDecodeError) else b""
+    return not_text(encoding, bytes(chunk), f"the file is not {label(encoding)} text")
 
 
 def _sniff(path: Path, encoding: str) -> None:
@@ -196,7 +198,7 @@ def _sniff(path: Path, encoding: str) -> None:
     try:
         # A multi-byte character may straddle the sniff's end unless the file ends there.
         text: str | None = codecs.getincrementaldecoder(encoding)().decode(head, final=whole)
-    except UnicodeDecodeError:
+    except UnicodeError:
         text = None
     if text is not None and "\x00" not in text:
         return
@@ -300,7 +302,7 @@ def check_whole_file(path: Path, limits: FileLimits, encoding: str = DEFAULT_ENC
         except csv.Error as exc:
             where = f"line {reader.line_num + 1}: "
             raise CsvFileError("file", f"{where}not a readable CSV record ({exc})") from exc
-        except UnicodeDecodeError as exc:
+        except UnicodeError as exc:
             where = f"after line {reader.line_num}: " if reader.line_num else ""
             raise CsvFileError("file", where + _not_decodable(encoding, exc)) from exc
         except _GZIP_ERRORS as exc:

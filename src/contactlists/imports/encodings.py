@@ -90,7 +90,7 @@ def _fits(sample: bytes, encoding: str) -> bool:
     """Whether ``sample`` (perhaps cut mid-character) decodes to text without NUL characters."""
     try:
         text = codecs.getincrementaldecoder(encoding)().decode(sample, final=False)
-    except UnicodeDecodeError:
+    except UnicodeError:
         return False
     return "\x00" not in text
 
