@@ -8,13 +8,15 @@ the upload limits (``FileTooLarge``, as a gzip bomb is), which is checked from t
 archive declares before a byte is inflated (Python's zipfile never inflates a member past its
 declared size).
 
-The sheet is read with openpyxl in read-only mode: its XML is parsed as a stream, one row at a
-time. openpyxl pads each row to the widest column it saw or the sheet's declared dimension, so a
-single cell in column XFD would make every row 16,384 cells wide: its row parser is used directly
-instead and each row built here, no wider than its last cell with a value, refusing a value past
-column ``MAX_COLUMNS``. A declared dimension wider than that is refused before any row is read.
-Read-only mode keeps the shared strings table in memory (each distinct text once); that table is
-bounded by the upload limits like every part.
+The workbook is read with openpyxl's reader in read-only mode, in pieces: its manifest, shared
+strings table (each distinct text once, bounded by the upload limits like every part), workbook
+part and styles (which number formats are dates), but not its worksheets, which openpyxl would
+each open to find their dimension (and parse whole when one declares none). The first worksheet's
+XML is then parsed here as a stream (``_rows``), each row by openpyxl's row parser and removed
+once read, so memory does not grow with the rows; each row is built no wider than its last cell
+with a value (openpyxl would pad every row to the declared dimension: one cell in column XFD would
+make each 16,384 cells wide), a value past column ``MAX_COLUMNS`` is refused, and so is a declared
+dimension wider than that, before any row is read.
 
 The XML is parsed by the standard library over expat, which fetches no external entity and, from
 expat 2.4 on, stops an entity expansion past a small amplification: a "billion laughs" sheet is
@@ -44,11 +46,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any
-from xml.etree.ElementTree import ParseError
+from typing import IO, Any
+from xml.etree.ElementTree import ParseError, iterparse
 
-from openpyxl import load_workbook
+from openpyxl.reader.excel import ExcelReader
+from openpyxl.styles.stylesheet import apply_stylesheet
+from openpyxl.utils.cell import column_index_from_string
 from openpyxl.worksheet._reader import WorkSheetParser
+from openpyxl.xml.constants import SHEET_MAIN_NS
 
 from contactlists.imports.csv_files import (
     MAX_COLUMNS,
@@ -71,6 +76,9 @@ MAX_PARTS = 10_000
 # The longest cell, as for CSV (the csv module's field limit; Excel's own is 32,767).
 MAX_CELL_CHARS = csv.field_size_limit()
 _ENCRYPTED = 0x1  # general purpose bit 0 of a zip entry
+_ROW = f"{{{SHEET_MAIN_NS}}}row"
+_SHEET_DATA = f"{{{SHEET_MAIN_NS}}}sheetData"
+_DIMENSION = f"{{{SHEET_MAIN_NS}}}dimension"
 # What a damaged workbook raises from openpyxl and the XML and zip layers beneath it.
 _DAMAGE = (
     zipfile.BadZipFile,
@@ -166,42 +174,85 @@ def _sheet_records(path: Path) -> Iterator[_SheetRecords]:
     # Opened by us: openpyxl refuses a path not named .xlsx, and uploads are named by their id.
     with path.open("rb") as raw:
         with _workbook_errors():
-            workbook = load_workbook(
-                raw, read_only=True, data_only=False, keep_links=False, rich_text=False
-            )
+            reader = _read_workbook(raw)
         try:
             with _workbook_errors():
-                sheet = _first_sheet(workbook)
-                source = sheet._get_source()
+                source = reader.archive.open(_first_worksheet(reader))
             try:
                 with _workbook_errors():
-                    # What ReadOnlyWorksheet._cells_by_row does, less its padding of every row.
+                    # What openpyxl's ReadOnlyWorksheet sets up; the rows are read by _rows.
                     parser = WorkSheetParser(
                         source,
-                        sheet._shared_strings,
+                        reader.shared_strings,
                         data_only=False,
-                        epoch=workbook.epoch,
-                        date_formats=workbook._date_formats,
-                        timedelta_formats=workbook._timedelta_formats,
+                        epoch=reader.wb.epoch,
+                        date_formats=reader.wb._date_formats,
+                        timedelta_formats=reader.wb._timedelta_formats,
                     )
-                yield _SheetRecords(parser.parse())
+                yield _SheetRecords(_rows(source, parser))
             finally:
                 source.close()
         finally:
-            workbook.close()
+            reader.archive.close()
 
 
-def _first_sheet(workbook: Any) -> Any:
-    if not workbook.worksheets:
-        raise CsvFileError("file", "the workbook has no worksheet")
-    sheet = workbook.worksheets[0]
-    declared = sheet.max_column or 0
+def _read_workbook(raw: IO[bytes]) -> Any:
+    """What ``load_workbook(read_only=True)`` reads, less its worksheets: it would open each
+    sheet to find its dimension, and a sheet that declares none is then parsed whole, the
+    rows it read kept in memory, before a row could be read."""
+    reader = ExcelReader(
+        raw, read_only=True, keep_vba=False, data_only=False, keep_links=False, rich_text=False
+    )
+    reader.read_manifest()
+    reader.read_strings()
+    reader.read_workbook()
+    apply_stylesheet(reader.archive, reader.wb)  # which number formats are dates
+    return reader
+
+
+def _first_worksheet(reader: Any) -> str:
+    """The archive path of the workbook's first worksheet (chart sheets are not read)."""
+    for _sheet, relation in reader.parser.find_sheets():
+        if relation.target in reader.valid_files and "chartsheet" not in relation.Type:
+            return str(relation.target)
+    raise CsvFileError("file", "the workbook has no worksheet")
+
+
+def _rows(source: IO[bytes], parser: Any) -> Iterator[tuple[int, list[dict[str, Any]]]]:
+    """The sheet's rows as (row number, cells present), parsed one at a time.
+
+    openpyxl's own loop (``WorkSheetParser.parse``) empties each row it has read but leaves it
+    in the tree, and keeps the attributes of every row that has some (heights, styles): memory
+    grows with the rows. Here each row is removed once read, a declared dimension wider than
+    ``MAX_COLUMNS`` is refused before any row, and reading stops at the end of the sheet's data.
+    """
+    sheet_data = None
+    for event, element in iterparse(source, events=("start", "end")):
+        if event == "start":
+            if element.tag == _SHEET_DATA:
+                sheet_data = element
+        elif element.tag == _ROW:
+            yield parser.parse_row(element)
+            parser.row_dimensions.clear()
+            if sheet_data is not None:
+                sheet_data.remove(element)
+        elif element.tag == _DIMENSION:
+            _check_dimension(element.get("ref", ""))
+        elif element.tag == _SHEET_DATA:
+            return
+
+
+def _check_dimension(ref: str) -> None:
+    """Refuses a sheet that declares more columns than an upload may have."""
+    last = ref.rpartition(":")[2].rstrip("0123456789").upper()
+    if not last.isalpha() or len(last) > 3:
+        return  # no usable dimension: each row's own width is checked as it is read
+    declared = column_index_from_string(last)
     if declared > MAX_COLUMNS:
         raise CsvFileError(
             "file",
             f"the first sheet declares {declared} columns; at most {MAX_COLUMNS} are allowed",
         )
-    return sheet
 
 
 @contextmanager
