@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 from pathlib import Path
 
 import pytest
@@ -130,3 +131,11 @@ def test_binary_data_is_still_refused_as_binary(tmp_path: Path) -> None:
 def test_a_byte_order_mark_is_dropped_in_any_encoding(tmp_path: Path) -> None:
     path = write(tmp_path, "\ufeffphoneNumber,x\r\n+12125550100,é\r\n".encode("utf-16-le"))
     assert inspect_file(path, "utf-16-le") == ["phoneNumber", "x"]
+
+
+def test_a_gzipped_file_is_decoded_after_it_is_decompressed(tmp_path: Path) -> None:
+    path = write(tmp_path, gzip.compress(TEXT.encode("cp1252")))
+    header = inspect_file(path, "cp1252")
+    csv_files.check_whole_file(path, LIMITS, "cp1252")
+    rows = list(read_rows(path, csv_files.resolve_mapping(header, None), encoding="cp1252"))
+    assert rows[2][1]["firstName"] == "François"

@@ -242,3 +242,19 @@ def test_an_empty_or_header_only_workbook_is_refused(tmp_path: Path) -> None:
     assert "empty" in refusal(stored(tmp_path, workbook_bytes([]))).message
     header_only = stored(tmp_path, workbook_bytes([["phoneNumber"], [None]]))
     assert "no contacts" in refusal(header_only).message
+
+
+@pytest.mark.parametrize(
+    ("dimension", "refused"),
+    [("A1", False), ("A1:GR3", False), ("A1:GS3", True), ("GS1", True), ("bogus", False)],
+)
+def test_the_declared_dimension_is_read_from_its_last_cell(
+    tmp_path: Path, dimension: str, refused: bool
+) -> None:
+    rows = inline_row(1, {"A": "phoneNumber"}) + inline_row(2, {"A": "+12125550100"})
+    content = replaced(workbook_bytes([["x"]]), {SHEET_PART: sheet_xml(rows, dimension=dimension)})
+    path = stored(tmp_path, content)
+    if refused:
+        assert "declares 201 columns" in refusal(path).message
+    else:
+        assert records(path) == [(2, {"phoneNumber": "+12125550100"})]
