@@ -99,8 +99,7 @@ def not_text(encoding: str, sample: bytes, problem: str) -> str:
     """The message for a file that is not text in ``encoding``: ``problem``, then, when another
     encoding fits the failing ``sample``, which one to send."""
     likely = guess(sample)
-    if likely is None or likely in (encoding, "utf-8-sig" if encoding == "utf-8" else encoding):
-        return problem
-    if label(likely) == label(encoding) or not _fits(sample, likely):
+    # No advice when nothing fits, or the guess is the encoding that already failed.
+    if likely is None or label(likely) == label(encoding) or not _fits(sample, likely):
         return problem
     return f"{problem}; it looks like {likely} — send encoding={likely}"
