@@ -51,7 +51,8 @@ def _item_rows(job: Job, cursor: int, _settings: Settings) -> Rows:
 
 
 def _file_rows(job: Job, cursor: int, settings: Settings) -> Rows:
-    """Uploaded records after the cursor (a line number), numbered by their line in the file."""
+    """Uploaded records after the cursor, numbered by their line in a CSV file or their row in
+    a workbook's sheet (the cursor is one of those numbers)."""
     payload = job.payload
     mapping = csv_files.ColumnMapping(
         by_field=dict(payload["mapping"]["by_field"]), custom=tuple(payload["mapping"]["custom"])
