@@ -38,6 +38,7 @@ from tests.support.jobs import cancel_leftover_jobs
 from tests.support.paths import Paths
 from tests.support.tenants import Tenant, TenantFactory
 from tests.support.uploads import csv_bytes, files_under, multipart_body
+from tests.support.workbooks import SHEET_PART, inline_row, replaced, sheet_xml, workbook_bytes
 
 pytestmark = pytest.mark.anyio
 
@@ -132,6 +133,10 @@ def file_part(content: bytes, name: bytes = b"contacts.csv") -> tuple[bytes, byt
 
 def mapping_part(content: bytes) -> tuple[bytes, bytes]:
     return b'form-data; name="mapping"', content
+
+
+def encoding_part(content: bytes) -> tuple[bytes, bytes]:
+    return b'form-data; name="encoding"', content
 
 
 GOOD_CSV = csv_bytes([["phoneNumber", "firstName"], [PHONE, "Ann"]])
@@ -727,6 +732,118 @@ def upload_cases() -> list[Case]:
             400,
             file_part(GOOD_CSV),
             (b'form-data; name="mapping"; filename="m.json"', b"{}"),
+        ),
+    ]
+
+
+def encoding_and_workbook_cases() -> list[Case]:
+    """The `encoding` field of CSV uploads, and Excel workbooks that are not readable ones."""
+    accented = "phoneNumber,firstName\r\n+12125550100,José Muñoz 5 €\r\n"
+    good = workbook_bytes([["phoneNumber"], [PHONE]])
+
+    def encoding(case_id: str, value: bytes, **more: Any) -> Case:
+        return upload_case(
+            case_id, 400, file_part(GOOD_CSV), encoding_part(value), fields=("encoding",), **more
+        )
+
+    def sheet(rows: str, **options: str) -> bytes:
+        return replaced(workbook_bytes([["x"]]), {SHEET_PART: sheet_xml(rows, **options)})
+
+    header_and_one = inline_row(1, {"A": "phoneNumber"}) + inline_row(2, {"A": PHONE})
+    laughs = '<!ENTITY a "aaaaaaaaaa">' + "".join(
+        f'<!ENTITY {chr(98 + n)} "{f"&{chr(97 + n)};" * 10}">' for n in range(8)
+    )
+    return [
+        encoding("upload-encoding-unknown", b"klingon", says="unknown encoding"),
+        encoding("upload-encoding-41-characters", b"u" * 41, says="at most 40"),
+        encoding("upload-encoding-100-kib", b"u" * 100_000, says="at most 40"),
+        encoding("upload-encoding-not-text", b"rot13", says="not a text encoding"),
+        encoding("upload-encoding-bytes-codec", b"zlib", says="not a text encoding"),
+        encoding("upload-encoding-nul", b"utf-8\x00", says="at most 40"),
+        encoding("upload-encoding-path", b"../../etc/passwd", says="at most 40"),
+        encoding("upload-encoding-invalid-utf8", b"utf\xff8"),
+        upload_case(
+            "upload-encoding-file",
+            400,
+            file_part(GOOD_CSV),
+            (b'form-data; name="encoding"; filename="e.txt"', b"cp1252"),
+        ),
+        upload_case(
+            "upload-cp1252-sent-as-utf8",
+            400,
+            file_part(accented.encode("cp1252")),
+            fields=("file",),
+            says="send encoding=cp1252",
+        ),
+        upload_case(
+            "upload-utf8-sent-as-utf16",
+            400,
+            file_part(accented.encode() + b"x"),
+            encoding_part(b"utf-16"),
+            fields=("file",),
+            says="not utf-16 text",
+        ),
+        upload_case(
+            "upload-xls",
+            400,
+            file_part(bytes.fromhex("d0cf11e0a1b11ae1") + bytes(504), b"old.xls"),
+            fields=("file",),
+            says="old Excel workbook (.xls)",
+        ),
+        upload_case(
+            "upload-zip-not-workbook",
+            400,
+            file_part(replaced(good, {}).replace(b"xl/workbook.xml", b"xl/workbook.xmm")),
+            fields=("file",),
+        ),
+        upload_case(
+            "upload-xlsx-encrypted",
+            400,
+            file_part(replaced(good, {}, encrypted=True), b"locked.xlsx"),
+            fields=("file",),
+            says="encrypted",
+        ),
+        upload_case(
+            "upload-xlsx-truncated", 400, file_part(good[: len(good) // 2]), fields=("file",)
+        ),
+        upload_case(
+            "upload-xlsx-corrupt-sheet",
+            400,
+            file_part(replaced(good, {SHEET_PART: b"<worksheet><sheetData><row"})),
+            fields=("file",),
+            says="damaged",
+        ),
+        upload_case(
+            "upload-xlsx-declares-16384-columns",
+            400,
+            file_part(sheet(header_and_one, dimension="A1:XFD1048576")),
+            fields=("file",),
+            says="declares 16384 columns",
+        ),
+        upload_case(
+            "upload-xlsx-value-in-column-xfd",
+            400,
+            file_part(sheet(header_and_one + inline_row(3, {"XFD": "x"}))),
+            fields=("file",),
+            says="column 16384",
+        ),
+        upload_case(
+            "upload-xlsx-billion-laughs",
+            400,
+            file_part(
+                sheet(
+                    inline_row(1, {"A": "phoneNumber"}) + inline_row(2, {"A": "&i;"}),
+                    prolog=f"<!DOCTYPE worksheet [{laughs}]>",
+                )
+            ),
+            fields=("file",),
+        ),
+        upload_case(
+            "upload-xlsx-header-only",
+            400,
+            file_part(workbook_bytes([["phoneNumber"]])),
+            fields=("file",),
+            says="no contacts",
         ),
     ]
 
@@ -1573,6 +1690,7 @@ def contact_filter_cases() -> list[Case]:
 CASES = [
     *body_cases(),
     *upload_cases(),
+    *encoding_and_workbook_cases(),
     *path_and_query_cases(),
     *state_and_credential_cases(),
     *route_cases(),
@@ -1591,6 +1709,7 @@ CASES = [
 GROUP_SIZES = {
     body_cases: 128,
     upload_cases: 26,
+    encoding_and_workbook_cases: 20,
     path_and_query_cases: 42,
     state_and_credential_cases: 12,
     route_cases: 79,  # test_errors 61, test_limits 18

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.support.cli import PROCESS_TIMEOUT_SECONDS, Cli, csv_text, only_line, us_number
+from tests.support.workbooks import write_workbook
 
 JOB_ID = re.compile(r"job-[0-9a-f-]{36}")
 REQUEST = r"request [0-9a-zA-Z-]+"
@@ -105,6 +106,27 @@ def test_import_of_a_gzip_file_with_a_json_mapping(cli: Cli, tmp_path: Path) -> 
     )
     assert (job["state"], job["inserted"], job["invalid"]) == ("completed", 2, 1)
     assert cli.json("lists", "show", list_id)["totalRecordCount"] == 2
+
+
+def test_import_of_a_workbook_and_of_a_csv_with_its_encoding(cli: Cli, tmp_path: Path) -> None:
+    sheet_list = new_list(cli, "From a sheet")
+    workbook = tmp_path / "small.xlsx"
+    write_workbook(workbook, list(csv.reader(io.StringIO(SMALL))))
+    job = cli.json("contacts", "import", sheet_list, str(workbook), "--map", "phoneNumber=Phone",
+                   "--wait")  # fmt: skip
+    assert (job["state"], job["inserted"], job["invalid"]) == ("completed", 2, 1)
+
+    accented = new_list(cli, "Accented")
+    file = tmp_path / "latin.csv"
+    file.write_bytes(
+        csv_text([["phoneNumber", "firstName"], ["+14155550101", "Zoë"]]).encode("cp1252")
+    )
+    refused = cli.run("contacts", "import", accented, str(file))
+    assert refused.exit_code == 1
+    assert "send encoding=cp1252" in refused.stderr
+    job = cli.json("contacts", "import", accented, str(file), "--encoding", "cp1252", "--wait")
+    assert job["inserted"] == 1
+    assert [c["firstName"] for c in cli.json("contacts", "ls", accented)] == ["Zoë"]
 
 
 def test_import_without_wait_prints_the_job_id_to_follow(cli: Cli, tmp_path: Path) -> None:

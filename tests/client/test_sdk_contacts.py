@@ -31,6 +31,7 @@ from tests.support.sdk import (
     pipe_with,
     read_csv,
 )
+from tests.support.workbooks import write_workbook
 
 WAIT = {"poll_interval": 0.05, "timeout": 60.0}
 
@@ -151,6 +152,27 @@ def test_upload_from_any_source_with_a_mapping(
     assert got.source == "passiveApi"
     assert got.totalRecordCount == 3
     assert contacts == EXPECTED_UPLOAD
+
+
+def test_upload_of_a_workbook_and_of_a_csv_in_another_encoding(
+    live: LiveService, tmp_path: Path
+) -> None:
+    workbook = tmp_path / "people.xlsx"
+    write_workbook(workbook, UPLOADED)
+    accented = [["Phone", "Given name", "Family name", "Tier"], [phone(4), "José", "Muñoz", "€"]]
+    tenant = live.tenant()
+    with tenant.client() as api:
+        from_sheet = api.lists.create("From a sheet")
+        finished(api, api.contacts.upload(from_sheet.id, workbook, mapping=MAPPING))
+        in_cp1252 = api.lists.create("In cp1252")
+        data = csv_file(accented).decode().encode("cp1252")
+        with pytest.raises(ValidationFailedError, match="send encoding=cp1252"):
+            api.contacts.upload(in_cp1252.id, data, mapping=MAPPING)
+        accepted = api.contacts.upload(in_cp1252.id, data, mapping=MAPPING, encoding="cp1252")
+        finished(api, accepted)
+        assert uploaded(api, from_sheet.id) == EXPECTED_UPLOAD
+        assert [ref.fileName for ref in api.lists.get(from_sheet.id).files] == ["people.xlsx"]
+        assert uploaded(api, in_cp1252.id) == [(phone(4), "José", "Muñoz", {"Tier": "€"})]
 
 
 def test_upload_without_a_mapping_matches_headers_loosely(live: LiveService) -> None:

@@ -141,7 +141,7 @@ class AsyncClient:
                 self._retry if part.rewindable else NO_RETRIES,
                 lambda: self._http.post(
                     call.url(self.bot),
-                    files={"file": (part.name, part.file, "text/csv")},
+                    files={"file": (part.name, part.file, calls.upload_media_type(part.name))},
                     data=fields,
                     headers=self._connection.headers(),
                 ),
@@ -258,17 +258,20 @@ class Contacts(_Resource):
         mapping: Mapping[str, str] | None = None,
         file_name: str | None = None,
         on_progress: UploadProgress | None = None,
+        encoding: str | None = None,
     ) -> JobAccepted:
-        """Import a CSV file (a path, bytes or a binary file; gzip allowed) into a list.
+        """Import a CSV file (gzip allowed) or an Excel workbook (.xlsx, its first sheet) into
+        a list; ``file`` is a path, bytes or a binary file.
 
-        ``mapping`` maps our field names to the file's headers; ``on_progress`` is called
-        with (bytes sent, total bytes) as the file goes out.
+        ``mapping`` maps our field names to the file's headers; ``encoding`` is a CSV file's
+        text encoding (a codec name such as ``cp1252``; UTF-8 when None); ``on_progress`` is
+        called with (bytes sent, total bytes) as the file goes out.
         """
         return await self._client._upload(
             calls.upload_contacts(list_id),
             file,
             file_name=file_name,
-            fields=calls.upload_fields(mapping),
+            fields=calls.upload_fields(mapping, encoding),
             progress=on_progress,
         )
 

@@ -294,8 +294,20 @@ def upload_contacts(list_id: str) -> Call[JobAccepted]:
     return Call("POST", f"/contactList/{segment(list_id)}/upload", whole(JobAccepted), False)
 
 
-def upload_fields(mapping: Mapping[str, str] | None) -> dict[str, str]:
-    return {"mapping": json.dumps(dict(mapping))} if mapping else {}
+def upload_fields(mapping: Mapping[str, str] | None, encoding: str | None = None) -> dict[str, str]:
+    """The form fields beside the file: the mapping as JSON, and the CSV file's encoding."""
+    fields = {"mapping": json.dumps(dict(mapping))} if mapping else {}
+    if encoding:
+        fields["encoding"] = encoding
+    return fields
+
+
+XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def upload_media_type(file_name: str) -> str:
+    """The file part's media type, by its name: a label only, as the service reads the content."""
+    return XLSX_MEDIA_TYPE if file_name.lower().endswith(".xlsx") else "text/csv"
 
 
 def export_contacts(list_id: str, filters: ContactFilter | None = None) -> Call[None]:

@@ -26,6 +26,7 @@ from contactlists.errors import (
     ValidationFailed,
 )
 from contactlists.imports import csv_files, files, service
+from contactlists.imports.encodings import MAX_NAME_LENGTH, parse_encoding
 from contactlists.lists import service as lists
 from contactlists.models import ContactList
 from contactlists.schemas import format_timestamp
@@ -44,6 +45,12 @@ UPLOAD_OPENAPI = {
                         "mapping": {
                             "type": "string",
                             "description": "JSON object from our field names to CSV headers.",
+                        },
+                        "encoding": {
+                            "type": "string",
+                            "maxLength": MAX_NAME_LENGTH,
+                            "description": "The CSV file's text encoding, a codec name such as "
+                            "cp1252, mac_roman or utf-16 (default UTF-8; ignored for .xlsx).",
                         },
                     },
                 }
@@ -104,7 +111,8 @@ async def upload_contacts(
     session: SessionDep,
     settings: SettingsDep,
 ) -> Any:
-    """Import a CSV file (UTF-8, optionally gzip) into the list; follow the returned job."""
+    """Import a CSV file (UTF-8 or the `encoding` sent, optionally gzip) or an Excel workbook
+    (.xlsx, its first sheet) into the list; follow the returned job."""
     if not _is_multipart(request.headers.get("content-type", "")):
         raise UnsupportedMediaType("Upload the file as multipart/form-data, field `file`.")
     limit = settings.max_upload_bytes
@@ -119,13 +127,17 @@ async def upload_contacts(
         if raw_mapping is not None and not isinstance(raw_mapping, str):
             raise ValidationFailed.field("mapping", "mapping must be a text field, not a file")
         mapping = service.parse_mapping(raw_mapping)
+        raw_encoding = form.get("encoding")
+        if raw_encoding is not None and not isinstance(raw_encoding, str):
+            raise ValidationFailed.field("encoding", "encoding must be a text field, not a file")
+        encoding = parse_encoding(raw_encoding)
         file_id, path = await files.store_upload(upload, files.upload_directory(settings), limit)
         try:
             # A missing list is answered before a word about the file; the lookup's
             # connection is given back while the file is read through.
             await lists.get(session, caller, list_id)
             await session.commit()
-            columns = await service.inspect_upload(path, mapping, settings)
+            file_format, columns = await service.inspect_upload(path, mapping, settings, encoding)
             target = await lists.get(session, caller, list_id)
             job = await service.queue_upload(
                 session,
@@ -134,6 +146,8 @@ async def upload_contacts(
                 file_id=file_id,
                 file_name=upload.filename,
                 mapping=columns,
+                file_format=file_format,
+                encoding=encoding,
             )
         except BaseException:
             path.unlink(missing_ok=True)

@@ -19,7 +19,8 @@ from contactlists.config import Settings
 from contactlists.contacts.bulk import MAX_LIST_COLUMNS
 from contactlists.contacts.normalise import MAX_CUSTOM_FIELDS, MAX_FIELD_NAME_LENGTH
 from contactlists.errors import PayloadTooLarge, ValidationFailed
-from contactlists.imports import csv_files, files
+from contactlists.imports import csv_files, files, readers
+from contactlists.imports.encodings import DEFAULT_ENCODING
 from contactlists.imports.kinds import IMPORT_KINDS, UPLOAD
 from contactlists.jobs import repository as jobs_repository
 from contactlists.jobs import service as jobs
@@ -90,6 +91,8 @@ async def queue_upload(
     file_id: str,
     file_name: str | None,
     mapping: csv_files.ColumnMapping,
+    file_format: str = readers.CSV,
+    encoding: str = DEFAULT_ENCODING,
 ) -> Job:
     """Queue the import of a stored, inspected file into ``target``."""
     _check_custom_columns(mapping.custom, target.columns)
@@ -106,6 +109,8 @@ async def queue_upload(
         "fileId": file_id,
         "fileName": label,
         "mapping": {"by_field": mapping.by_field, "custom": list(mapping.custom)},
+        "format": file_format,
+        "encoding": encoding,
     }
     return await jobs.enqueue(
         session, caller, kind=UPLOAD, list_id=target.id, payload=payload, total=None
@@ -113,29 +118,23 @@ async def queue_upload(
 
 
 async def inspect_upload(
-    path: Path, explicit_mapping: dict[str, str] | None, settings: Settings
-) -> csv_files.ColumnMapping:
+    path: Path,
+    explicit_mapping: dict[str, str] | None,
+    settings: Settings,
+    encoding: str = DEFAULT_ENCODING,
+) -> tuple[str, csv_files.ColumnMapping]:
     """Check a stored upload whole, in a thread (no database connection is held meanwhile);
-    its column mapping. A file too large decompressed is a 413, any other problem a 400."""
+    its format (CSV or xlsx) and column mapping. A file too large decompressed is a 413, any
+    other problem a 400."""
     limits = csv_files.FileLimits(
         decompressed_bytes=settings.max_decompressed_bytes, ratio=settings.max_compression_ratio
     )
     try:
-        return await run_in_threadpool(_inspect, path, explicit_mapping, limits)
+        return await run_in_threadpool(readers.inspect, path, explicit_mapping, limits, encoding)
     except csv_files.FileTooLarge as exc:
         raise PayloadTooLarge(exc.message) from None
     except csv_files.CsvFileError as exc:
         raise ValidationFailed.field(exc.field, exc.message) from None
-
-
-def _inspect(
-    path: Path, explicit: dict[str, str] | None, limits: csv_files.FileLimits
-) -> csv_files.ColumnMapping:
-    # The header first (a bad one is told quickly), then the whole file, so that nothing that
-    # would fail the import later is queued.
-    mapping = csv_files.resolve_mapping(csv_files.inspect_file(path), explicit)
-    csv_files.check_whole_file(path, limits)
-    return mapping
 
 
 async def cancel(session: AsyncSession, caller: Caller, job_id: str, settings: Settings) -> Job:
