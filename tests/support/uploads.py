@@ -48,11 +48,14 @@ async def upload(
     file_name: str = "contacts.csv",
     mapping: dict[str, str] | str | None = None,
     family: str = "v1",
+    on_duplicate: str | None = None,
 ) -> Response:
     """POST the file as multipart ``file`` (and ``mapping``: a dict is sent as JSON)."""
     data: dict[str, str] = {}
     if mapping is not None:
         data["mapping"] = mapping if isinstance(mapping, str) else json.dumps(mapping)
+    if on_duplicate is not None:
+        data["onDuplicate"] = on_duplicate
     return await client.post(
         upload_url(family, tenant, list_id),
         files={"file": (file_name, content, "text/csv")},

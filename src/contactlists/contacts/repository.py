@@ -6,15 +6,15 @@ import json
 from collections.abc import Callable, Collection, Sequence
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, func, select, text, update
+from sqlalchemy import Table, delete, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from contactlists.models.contacts import Contact
+from contactlists.models.contacts import Contact, ContactPrior
 
 COLUMNS = (
     "account_id", "list_id", "position", "id", "phone", "phone_verified", "first_name",
     "last_name", "time_zone", "unique_id", "contact_priority", "fields", "created_at",
-    "updated_at",
+    "updated_at", "import_job_id", "last_job_id",
 )  # fmt: skip
 # Bound parameters per statement stay well under both databases' limits.
 LOOKUP_CHUNK = 5_000
@@ -32,7 +32,8 @@ async def insert_many(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> 
     if connection.dialect.name == "postgresql":
         raw = await connection.get_raw_connection()
         records = [
-            tuple(json.dumps(row[c]) if c == "fields" else row[c] for c in COLUMNS) for row in rows
+            tuple(json.dumps(row[c]) if c == "fields" else row.get(c) for c in COLUMNS)
+            for row in rows
         ]
         await raw.driver_connection.copy_records_to_table(  # type: ignore[union-attr]
             "contact", records=records, columns=COLUMNS
@@ -45,7 +46,7 @@ async def insert_many(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> 
         _repeat_aware(table.c[c].type.bind_processor(connection.dialect)) for c in COLUMNS
     ]
     records = [
-        tuple(convert(row[c]) for convert, c in zip(converters, COLUMNS, strict=True))
+        tuple(convert(row.get(c)) for convert, c in zip(converters, COLUMNS, strict=True))
         for row in rows
     ]
     placeholders = ", ".join("?" for _ in COLUMNS)
@@ -269,3 +270,131 @@ async def time_zone_counts(
 async def count(session: AsyncSession, *, account_id: str, list_id: str) -> int:
     query = select(func.count()).where(Contact.account_id == account_id, Contact.list_id == list_id)
     return int(await session.scalar(query) or 0)
+
+
+# ---------------------------------------------------------------- upsert and undo
+
+# The columns an import's update may overwrite, and what its prior-value record keeps.
+PRIOR_COLUMNS = (
+    "phone", "phone_verified", "first_name", "last_name", "time_zone", "unique_id",
+    "contact_priority", "fields", "updated_at", "last_job_id",
+)  # fmt: skip
+KEY_COLUMNS = {"phoneNumber": Contact.phone, "uniqueId": Contact.unique_id}
+
+
+async def matches_by_key(
+    session: AsyncSession, *, account_id: str, list_id: str, key: str, values: Collection[str]
+) -> dict[str, tuple[int, str | None]]:
+    """The list's contacts whose ``key`` (a dedupe key) is among ``values``: for each value,
+    the first such contact's (position, last_job_id)."""
+    column = KEY_COLUMNS[key]
+    found: dict[str, tuple[int, str | None]] = {}
+    ordered = sorted(values)
+    for start in range(0, len(ordered), LOOKUP_CHUNK):
+        chunk = ordered[start : start + LOOKUP_CHUNK]
+        query = (
+            select(column, Contact.position, Contact.last_job_id)
+            .where(Contact.account_id == account_id, Contact.list_id == list_id, column.in_(chunk))
+            .order_by(Contact.position.desc())
+        )
+        for value, position, last_job in await session.execute(query):
+            if value is not None:
+                found[value] = (position, last_job)  # the lowest position is read last
+    return found
+
+
+async def at_positions(
+    session: AsyncSession, *, account_id: str, list_id: str, positions: Collection[int]
+) -> dict[int, Contact]:
+    """The list's contacts at ``positions``, by position."""
+    found: dict[int, Contact] = {}
+    ordered = sorted(positions)
+    for start in range(0, len(ordered), LOOKUP_CHUNK):
+        query = select(Contact).where(
+            Contact.account_id == account_id,
+            Contact.list_id == list_id,
+            Contact.position.in_(ordered[start : start + LOOKUP_CHUNK]),
+        )
+        found.update((contact.position, contact) for contact in await session.scalars(query))
+    return found
+
+
+async def update_by_position(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    """Overwrite contacts by primary key (account_id, list_id, position); each row names the
+    same columns."""
+    if rows:
+        await session.execute(update(Contact), list(rows))
+
+
+async def add_priors(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        await session.execute(insert(ContactPrior), list(rows))
+
+
+async def inserted_by_job(
+    session: AsyncSession,
+    *,
+    account_id: str,
+    list_id: str,
+    job_id: str,
+    after_position: int,
+    limit: int,
+) -> Sequence[tuple[int, str, str | None]]:
+    """(position, id, last_job_id) of up to ``limit`` contacts the job inserted, past a position."""
+    query = (
+        select(Contact.position, Contact.id, Contact.last_job_id)
+        .where(
+            Contact.account_id == account_id,
+            Contact.list_id == list_id,
+            Contact.import_job_id == job_id,
+            Contact.position > after_position,
+        )
+        .order_by(Contact.position)
+        .limit(limit)
+    )
+    return [(int(p), i, last) for p, i, last in (await session.execute(query)).all()]
+
+
+async def priors_of_job(
+    session: AsyncSession, *, account_id: str, job_id: str, limit: int
+) -> Sequence[ContactPrior]:
+    """Up to ``limit`` prior-value records of the job, in position order."""
+    query = (
+        select(ContactPrior)
+        .where(ContactPrior.account_id == account_id, ContactPrior.job_id == job_id)
+        .order_by(ContactPrior.position)
+        .limit(limit)
+    )
+    return (await session.scalars(query)).all()
+
+
+async def delete_priors(
+    session: AsyncSession, *, account_id: str, job_id: str, positions: Collection[int]
+) -> None:
+    ordered = sorted(positions)
+    for start in range(0, len(ordered), LOOKUP_CHUNK):
+        await session.execute(
+            delete(ContactPrior).where(
+                ContactPrior.account_id == account_id,
+                ContactPrior.job_id == job_id,
+                ContactPrior.position.in_(ordered[start : start + LOOKUP_CHUNK]),
+            )
+        )
+
+
+async def delete_at_positions(
+    session: AsyncSession, *, account_id: str, list_id: str, positions: Collection[int]
+) -> int:
+    """Delete the list's contacts at ``positions``; how many went."""
+    removed = 0
+    ordered = sorted(positions)
+    for start in range(0, len(ordered), LOOKUP_CHUNK):
+        result = await session.execute(
+            delete(Contact).where(
+                Contact.account_id == account_id,
+                Contact.list_id == list_id,
+                Contact.position.in_(ordered[start : start + LOOKUP_CHUNK]),
+            )
+        )
+        removed += int(result.rowcount)  # type: ignore[attr-defined]
+    return removed

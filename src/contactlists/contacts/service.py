@@ -242,7 +242,8 @@ async def update_one(
         account_id=caller.account_id,
         list_id=list_id,
         contact_id=contact_id,
-        values={**values, "updated_at": utcnow()},
+        # Edited by hand: no longer any import's to undo.
+        values={**values, "updated_at": utcnow(), "last_job_id": None},
     )
     if updated is None:  # not reachable while the list's lock is held
         raise _contact_not_found(contact_id)

@@ -43,6 +43,11 @@ UPLOAD_OPENAPI = {
                             "type": "string",
                             "description": "JSON object from our field names to CSV headers.",
                         },
+                        "onDuplicate": {
+                            "type": "string",
+                            "enum": ["skip", "update"],
+                            "description": "A row matching a contact: skip it, or update it.",
+                        },
                     },
                 }
             }
@@ -117,6 +122,7 @@ async def upload_contacts(
         if raw_mapping is not None and not isinstance(raw_mapping, str):
             raise ValidationFailed.field("mapping", "mapping must be a text field, not a file")
         mapping = service.parse_mapping(raw_mapping)
+        on_duplicate = service.parse_on_duplicate(form.get("onDuplicate"))
         file_id, path = await files.store_upload(upload, files.upload_directory(settings), limit)
         try:
             # A missing list is answered before a word about the file; the lookup's
@@ -132,6 +138,7 @@ async def upload_contacts(
                 file_id=file_id,
                 file_name=upload.filename,
                 mapping=columns,
+                on_duplicate=on_duplicate,
             )
         except BaseException:
             path.unlink(missing_ok=True)

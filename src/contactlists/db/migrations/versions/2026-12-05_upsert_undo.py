@@ -40,9 +40,7 @@ def upgrade() -> None:
         "ix_contact_import_job", "contact", ["account_id", "list_id", "import_job_id", "position"]
     )
     for name in JOB_COUNTS:
-        op.add_column(
-            "job", sa.Column(name, sa.BigInteger(), server_default="0", nullable=False)
-        )
+        op.add_column("job", sa.Column(name, sa.BigInteger(), server_default="0", nullable=False))
     op.add_column("job", sa.Column("undone_by", sa.String(48), nullable=True))
     op.create_table(
         "contact_prior",
