@@ -10,9 +10,11 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient, Response
+from sqlalchemy import func, select
 
 from contactlists.config import Settings
 from contactlists.jobs.worker import WorkerPool, new_worker_name
+from contactlists.models.contacts import ContactPrior
 from tests.support.contacts import add_contacts, create_list, job
 from tests.support.envelope import assert_failure
 from tests.support.paths import Paths
@@ -212,3 +214,45 @@ async def test_an_undo_and_an_import_into_the_same_list_at_once_keep_it_exact(
     # They ran at the same time, batch by batch in turns.
     assert undo_report["startedAt"] <= report["finishedAt"]
     assert report["startedAt"] <= undo_report["finishedAt"]
+
+
+async def prior_values(app: FastAPI, account_id: str) -> int:
+    async with app.state.sessionmaker() as session:
+        query = select(func.count()).where(ContactPrior.account_id == account_id)
+        return int(await session.scalar(query) or 0)
+
+
+async def test_prior_values_go_with_their_contact_their_undo_and_the_lists_purge(
+    app: FastAPI, client: AsyncClient, tenant: Tenant, unique_name: str, run_jobs: RunJobs
+) -> None:
+    target = await create_list(client, tenant, unique_name)
+    await add_contacts(client, tenant, unique_name, items(range(6), "A"))
+    await run_jobs()
+    upsert = await add_contacts(
+        client, tenant, unique_name, items(range(6), "Secret"), on_duplicate="update"
+    )
+    await run_jobs()
+    assert await prior_values(app, tenant.account_id) == 6
+    # A contact deleted by hand leaves no copy of its earlier values.
+    contacts = await stored_contacts(app, tenant.account_id, target["_id"])
+    url = f"{Paths('v2', tenant.bot).list(target['_id'])}/contacts/{contacts[1]['id']}"
+    assert (await client.delete(url, headers=tenant.headers())).status_code == 200
+    assert await prior_values(app, tenant.account_id) == 5
+    # The undo uses them up.
+    await undo_ok(client, tenant, upsert)
+    await run_jobs()
+    assert await prior_values(app, tenant.account_id) == 0
+    # A purged list takes every record of its jobs' updates with it.
+    again = await add_contacts(
+        client, tenant, unique_name, items(range(2, 6), "Again"), on_duplicate="update"
+    )
+    await run_jobs()
+    assert (await job(client, tenant, again))["updated"] == 4
+    assert await prior_values(app, tenant.account_id) == 4
+    app.state.settings = app.state.settings.model_copy(update={"trash_days": 0})
+    deleted = await client.delete(
+        Paths("v2", tenant.bot).list(target["_id"]), headers=tenant.headers()
+    )
+    assert deleted.status_code == 200, deleted.text
+    await run_jobs()
+    assert await prior_values(app, tenant.account_id) == 0
