@@ -52,6 +52,8 @@ def test_on_duplicate_update_by_add_and_bad_choices(cli: Cli) -> None:
     )
     assert (job["inserted"], job["updated"], job["duplicates"]) == (0, 1, 0)
     queued = cli.json("jobs", "undo", job["_id"])
-    assert (queued["type"], queued["state"]) == ("undo_import", "queued")
+    assert cli.json("jobs", "show", queued["jobId"], "--wait")["restored"] == 1
+    plain = cli.fails(1, "jobs", "undo", job["_id"])
+    assert "(409 conflict" in only_line(plain.stderr)
     cli.fails(2, "contacts", "add", "Numbers", "--on-duplicate", "merge", "--phone", "+1415")
     cli.fails(2, "lists", "create", "Other", "--dedupe-key", "email")

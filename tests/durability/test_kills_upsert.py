@@ -133,7 +133,7 @@ async def test_kills_during_an_upsert_lose_nothing_and_its_undo_restores_the_lis
     )
     assert undo.status_code == 200, undo.text
     await own.run_jobs()
-    report = await job(own.client, tenant, undo.json()["data"]["_id"])
+    report = await job(own.client, tenant, undo.json()["jobId"])
     assert (report["state"], report["removed"], report["restored"]) == (
         "completed",
         inserted,

@@ -48,7 +48,9 @@ async def undo(client: AsyncClient, tenant: Tenant, job_id: str, family: str = "
 async def undo_ok(client: AsyncClient, tenant: Tenant, job_id: str, family: str = "v2") -> Any:
     response = await undo(client, tenant, job_id, family)
     assert response.status_code == 200, response.text
-    body = response.json()["data"]
+    accepted = response.json()
+    assert list(accepted) == ["status", "message", "jobId"]
+    body = await job(client, tenant, accepted["jobId"])
     assert (body["type"], body["state"]) == ("undo_import", "queued")
     return body
 

@@ -169,8 +169,12 @@ def undo(
     Contacts changed since (by a later import, or by hand) are left as they are; the undo's
     row errors name them. Prints the undo's job id, or with --wait follows it to its end.
     """
-    started = cli.api.jobs.undo(job_id)
+    accepted = cli.api.jobs.undo(job_id)
     if not wait:
-        cli.out.result(started, lambda: job_details(started))
+        if cli.out.json_mode:
+            cli.out.json(accepted)
+            return
+        cli.out.line(accepted.jobId)
+        cli.out.note(f"follow it with: contactlists jobs show {accepted.jobId} --wait")
         return
-    report(cli, follow(cli, started.id, total=started.total, timeout=timeout))
+    report(cli, follow(cli, accepted.jobId, total=None, timeout=timeout))

@@ -311,9 +311,9 @@ def cancel_job(job_id: str) -> Call[JobOut]:
     return Call("POST", f"/jobs/{segment(job_id)}/cancel", data_of(JobOut), True)
 
 
-def undo_job(job_id: str) -> Call[JobOut]:
+def undo_job(job_id: str) -> Call[JobAccepted]:
     # A second undo of one import is refused (409): not retried on its own.
-    return Call("POST", f"/jobs/{segment(job_id)}/undo", data_of(JobOut), False)
+    return Call("POST", f"/jobs/{segment(job_id)}/undo", whole(JobAccepted), False)
 
 
 # ---------------------------------------------------------------- campaigns

@@ -377,9 +377,10 @@ class Jobs(_Resource):
     def cancel(self, job_id: str) -> JobOut:
         return self._client._send(calls.cancel_job(job_id))
 
-    def undo(self, job_id: str) -> JobOut:
-        """Undo a finished import: the undo job, queued (follow it with ``wait``). It removes
-        the contacts the import inserted and restores those it updated, unless changed since."""
+    def undo(self, job_id: str) -> JobAccepted:
+        """Undo a finished import: queues a job (follow its ``jobId`` with ``wait``) that
+        removes the contacts the import inserted and restores those it updated, unless they
+        changed since."""
         return self._client._send(calls.undo_job(job_id))
 
     def wait(
