@@ -240,3 +240,26 @@ async def test_the_dedupe_key_changes_only_while_the_list_is_empty(
     assert (await get_list(client, tenant, target["_id"]))["dedupeKey"] == "uniqueId"
     same = await client.put(url, json={"dedupeKey": "uniqueId"}, headers=tenant.headers())
     assert same.status_code == 200, same.text
+
+
+async def test_a_contact_edited_by_hand_keeps_its_unique_id_its_own_on_a_unique_id_list(
+    app: FastAPI, client: AsyncClient, tenant: Tenant, unique_name: str, run_jobs: RunJobs
+) -> None:
+    target = await create_list(client, tenant, unique_name, dedupeKey="uniqueId")
+    await add_contacts(
+        client,
+        tenant,
+        unique_name,
+        [{"phoneNumber": number(1), "uniqueId": "a"}, {"phoneNumber": number(2), "uniqueId": "b"}],
+    )
+    await run_jobs()
+    before = await stored_contacts(app, tenant.account_id, target["_id"])
+    url = f"{Paths('v2', tenant.bot).list(target['_id'])}/contacts/{before[2]['id']}"
+    taken = await client.put(url, json={"uniqueId": "a"}, headers=tenant.headers())
+    assert_failure(taken, 409, "duplicate_name")
+    cleared = await client.put(url, json={"uniqueId": None}, headers=tenant.headers())
+    assert_validation_error(cleared, ["uniqueId"])
+    assert await stored_contacts(app, tenant.account_id, target["_id"]) == before
+    # The number may repeat on a list keyed by uniqueId.
+    same_number = await client.put(url, json={"phoneNumber": number(1)}, headers=tenant.headers())
+    assert same_number.status_code == 200, same_number.text

@@ -303,6 +303,20 @@ async def matches_by_key(
     return found
 
 
+async def key_taken(
+    session: AsyncSession, *, account_id: str, list_id: str, key: str, value: str, other_than: str
+) -> bool:
+    """Whether a contact of the list other than ``other_than`` has this dedupe-key value."""
+    column = KEY_COLUMNS[key]
+    query = select(Contact.id).where(
+        Contact.account_id == account_id,
+        Contact.list_id == list_id,
+        column == value,
+        Contact.id != other_than,
+    )
+    return await session.scalar(query.limit(1)) is not None
+
+
 async def at_positions(
     session: AsyncSession, *, account_id: str, list_id: str, positions: Collection[int]
 ) -> dict[int, Contact]:
