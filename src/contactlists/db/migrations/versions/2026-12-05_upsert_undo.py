@@ -80,14 +80,22 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_contact_prior_contact", table_name="contact_prior")
     op.drop_table("contact_prior")
-    with op.batch_alter_table("job") as batch:
-        batch.drop_column("undone_by")
-        for name in reversed(JOB_COUNTS):
-            batch.drop_column(name)
     op.drop_index("ix_contact_import_job", table_name="contact")
     op.drop_index("ix_contact_unique_id", table_name="contact")
-    with op.batch_alter_table("contact") as batch:
-        batch.drop_column("last_job_id")
-        batch.drop_column("import_job_id")
-    with op.batch_alter_table("contact_list") as batch:
-        batch.drop_column("dedupe_key")
+    _drop_columns("job", ["undone_by", *reversed(JOB_COUNTS)])
+    _drop_columns("contact", ["last_job_id", "import_job_id"])
+    _drop_columns("contact_list", ["dedupe_key"])
+
+
+def _drop_columns(table: str, names: list[str]) -> None:
+    """Drop plain columns (no index, key or constraint uses them).
+
+    On SQLite with ALTER TABLE … DROP COLUMN (3.35+), not a batch operation: a batch copies the
+    table and drops the old one, which foreign keys refuse for contact_list while contacts
+    reference it, and which would copy every contact.
+    """
+    for name in names:
+        if op.get_bind().dialect.name == "sqlite":
+            op.execute(f"ALTER TABLE {table} DROP COLUMN {name}")
+        else:
+            op.drop_column(table, name)
