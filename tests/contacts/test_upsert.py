@@ -11,6 +11,8 @@ from fastapi import FastAPI
 from httpx import AsyncClient
 
 from contactlists.config import Settings
+from contactlists.contacts import bulk
+from contactlists.contacts.normalise import normalise_rows
 from tests.support.contacts import ADD_CONTACTS, add_contacts, create_list, get_list, job
 from tests.support.envelope import assert_failure, assert_validation_error
 from tests.support.paths import Paths
@@ -263,3 +265,39 @@ async def test_a_contact_edited_by_hand_keeps_its_unique_id_its_own_on_a_unique_
     # The number may repeat on a list keyed by uniqueId.
     same_number = await client.put(url, json={"phoneNumber": number(1)}, headers=tenant.headers())
     assert same_number.status_code == 200, same_number.text
+
+
+async def test_a_later_row_of_an_import_loses_to_its_first_even_after_another_import_wrote(
+    app: FastAPI, client: AsyncClient, tenant: Tenant, unique_name: str, run_jobs: RunJobs
+) -> None:
+    """Batches of two imports into one list interleave (each takes the list's lock in turn):
+    the first import's later row for a contact the other import wrote since is a duplicate,
+    not a second update (whose prior values it has already kept)."""
+    target = await create_list(client, tenant, unique_name)
+    await add_contacts(client, tenant, unique_name, [{"phoneNumber": number(1), "firstName": "A"}])
+    await run_jobs()
+    # Two queued imports, for their job ids; their batches are stored here, in turns.
+    first = await add_contacts(client, tenant, unique_name, [{"phoneNumber": number(9)}])
+    other = await add_contacts(client, tenant, unique_name, [{"phoneNumber": number(9)}])
+    sessions = app.state.sessionmaker
+
+    async def batch(job_id: str, name: str) -> bulk.BatchOutcome:
+        results = normalise_rows([(1, {"phoneNumber": number(1), "firstName": name})], "US")
+        async with sessions() as session, session.begin():
+            outcome = await bulk.store_batch(
+                session,
+                account_id=tenant.account_id,
+                bot_id=tenant.bot,
+                list_id=target["_id"],
+                results=results,
+                rules=bulk.ImportRules(job_id=job_id, on_duplicate="update"),
+            )
+        assert outcome is not None
+        return outcome
+
+    assert (await batch(first, "First")).updated == 1
+    assert (await batch(other, "Other")).updated == 1
+    later = await batch(first, "First again")
+    assert (later.updated, later.duplicates) == (0, 1)
+    (contact,) = (await stored_contacts(app, tenant.account_id, target["_id"])).values()
+    assert (contact["first_name"], contact["last_job_id"]) == ("Other", other)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Collection, Sequence
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Table, delete, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -282,24 +282,32 @@ PRIOR_COLUMNS = (
 KEY_COLUMNS = {"phoneNumber": Contact.phone, "uniqueId": Contact.unique_id}
 
 
+class Match(NamedTuple):
+    """The contact a row's key matched: where it is, and which import jobs wrote it."""
+
+    position: int
+    last_job_id: str | None
+    import_job_id: str | None
+
+
 async def matches_by_key(
     session: AsyncSession, *, account_id: str, list_id: str, key: str, values: Collection[str]
-) -> dict[str, tuple[int, str | None]]:
+) -> dict[str, Match]:
     """The list's contacts whose ``key`` (a dedupe key) is among ``values``: for each value,
-    the first such contact's (position, last_job_id)."""
+    the first such contact."""
     column = KEY_COLUMNS[key]
-    found: dict[str, tuple[int, str | None]] = {}
+    found: dict[str, Match] = {}
     ordered = sorted(values)
     for start in range(0, len(ordered), LOOKUP_CHUNK):
         chunk = ordered[start : start + LOOKUP_CHUNK]
         query = (
-            select(column, Contact.position, Contact.last_job_id)
+            select(column, Contact.position, Contact.last_job_id, Contact.import_job_id)
             .where(Contact.account_id == account_id, Contact.list_id == list_id, column.in_(chunk))
             .order_by(Contact.position.desc())
         )
-        for value, position, last_job in await session.execute(query):
+        for value, position, last_job, import_job in await session.execute(query):
             if value is not None:
-                found[value] = (position, last_job)  # the lowest position is read last
+                found[value] = Match(position, last_job, import_job)  # the lowest comes last
     return found
 
 
@@ -338,6 +346,22 @@ async def update_by_position(session: AsyncSession, rows: Sequence[dict[str, Any
     same columns."""
     if rows:
         await session.execute(update(Contact), list(rows))
+
+
+async def prior_positions(
+    session: AsyncSession, *, account_id: str, job_id: str, positions: Collection[int]
+) -> set[int]:
+    """Which of ``positions`` the job has prior values of (contacts it updated)."""
+    found: set[int] = set()
+    ordered = sorted(positions)
+    for start in range(0, len(ordered), LOOKUP_CHUNK):
+        query = select(ContactPrior.position).where(
+            ContactPrior.account_id == account_id,
+            ContactPrior.job_id == job_id,
+            ContactPrior.position.in_(ordered[start : start + LOOKUP_CHUNK]),
+        )
+        found.update(await session.scalars(query))
+    return found
 
 
 async def add_priors(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:

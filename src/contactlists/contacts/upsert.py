@@ -16,7 +16,7 @@ Takes the session, never commits; the caller holds the list's lock.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -60,6 +60,7 @@ async def match(
         values={key_of(contact, dedupe_key) for contact in candidates},
     )
     updating = rules.on_duplicate == "update" and rules.job_id is not None
+    written = await _written_by_job(session, target, found.values(), rules) if updating else set()
     seen: set[str] = set()
     inserts: list[NormalisedContact] = []
     updates: dict[int, NormalisedContact] = {}
@@ -68,7 +69,7 @@ async def match(
         matched = found.get(key)
         if updating:
             # Written by this job already: an earlier row of the import matched it first.
-            duplicate = key in seen or (matched is not None and matched[1] == rules.job_id)
+            duplicate = key in seen or (matched is not None and matched.position in written)
         else:
             duplicate = key in seen or matched is not None
         if duplicate:
@@ -79,8 +80,29 @@ async def match(
         if matched is None:
             inserts.append(contact)
         else:
-            updates[matched[0]] = contact
+            updates[matched.position] = contact
     return inserts, updates
+
+
+async def _written_by_job(
+    session: AsyncSession,
+    target: ContactList,
+    matches: Iterable[repository.Match],
+    rules: ImportRules,
+) -> set[int]:
+    """The matched contacts this job already inserted or updated: their stamps say so, and,
+    for one another import wrote since (at the same time, between two of its batches), the
+    job's record of its prior values does."""
+    assert rules.job_id is not None
+    found = list(matches)
+    written = {m.position for m in found if rules.job_id in (m.last_job_id, m.import_job_id)}
+    written |= await repository.prior_positions(
+        session,
+        account_id=target.account_id,
+        job_id=rules.job_id,
+        positions=[m.position for m in found if m.position not in written],
+    )
+    return written
 
 
 def _duplicate(
