@@ -12,6 +12,8 @@ from contactlists.imports import tasks as imports
 from contactlists.imports.kinds import ADD_CONTACTS, UPLOAD
 from contactlists.jobs.worker import Chore, Handlers
 from contactlists.trash import purge
+from contactlists.undo import tasks as undo
+from contactlists.undo.service import UNDO_IMPORT
 from contactlists.webhooks import delivery as webhooks
 
 HANDLERS = Handlers(
@@ -19,6 +21,7 @@ HANDLERS = Handlers(
         ADD_CONTACTS: imports.import_contacts,
         UPLOAD: imports.import_contacts,
         purge.PURGE_LIST: purge.purge_list,
+        UNDO_IMPORT: undo.undo_import,
     },
     # An upload's file goes once its job has ended, whatever ended it.
     ended={UPLOAD: imports.upload_ended},

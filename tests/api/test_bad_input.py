@@ -1687,6 +1687,98 @@ def contact_filter_cases() -> list[Case]:
     return rows
 
 
+def upsert_undo_cases() -> list[Case]:
+    """The list's dedupeKey, an import's onDuplicate, and the undo of a job."""
+    add = {"contact_list_name": "Kept", "data": [{"phoneNumber": PHONE, "firstName": "New"}]}
+    rows: list[Case] = [
+        Case(
+            f"add-on-duplicate-{name}",
+            "POST",
+            "{add}",
+            400,
+            js(add | {"onDuplicate": value}),
+            fields=("onDuplicate",),
+        )
+        for name, value in (
+            ("unknown", "merge"),
+            ("capitalised", "Update"),
+            ("number", 1),
+            ("null", None),
+            ("list", ["update"]),
+            ("long", "u" * 10_000),
+        )
+    ]
+    rows += [
+        upload_case(
+            f"upload-on-duplicate-{name}",
+            400,
+            file_part(GOOD_CSV),
+            (b'form-data; name="onDuplicate"', value),
+            fields=("onDuplicate",),
+        )
+        for name, value in (
+            ("unknown", b"merge"),
+            ("nul", b"update\x00"),
+            ("long", b"u" * 4096),
+        )
+    ]
+    rows.append(
+        upload_case(
+            "upload-on-duplicate-file",
+            400,
+            file_part(GOOD_CSV),
+            (b'form-data; name="onDuplicate"; filename="x.txt"', b"update"),
+            # Refused by the form's own bound (one file part) before the field is read.
+            says="files",
+        )
+    )
+    rows += [
+        Case(
+            f"create-dedupe-key-{name}",
+            "POST",
+            create_path(index),
+            400,
+            js({"name": f"Dedupe {name}", "dedupeKey": value}),
+            fields=("dedupeKey",),
+        )
+        for index, (name, value) in enumerate(
+            (("unknown", "email"), ("number", 1), ("null", None), ("lowercase", "phonenumber"))
+        )
+    ]
+    rows += [
+        Case(
+            "update-dedupe-key-unknown",
+            "PUT",
+            update_path(0),
+            400,
+            js({"dedupeKey": "email"}),
+            fields=("dedupeKey",),
+        ),
+        # Kept has contacts: its dedupe key stays.
+        Case(
+            "update-dedupe-key-of-a-list-with-contacts",
+            "PUT",
+            update_path(1),
+            409,
+            js({"dedupeKey": "uniqueId"}),
+            reason="conflict",
+        ),
+        Case("undo-other-accounts-job", "POST", "{v1}/jobs/{job}/undo", 404, other=True),
+        Case(
+            "undo-unknown-job",
+            "POST",
+            "{v2}/jobs/job-00000000-0000-4000-8000-000000000000/undo",
+            404,
+        ),
+        Case("undo-job-id-sql", "POST", "{v2}/jobs/job-1'%20OR%20'1'='1/undo", 404),
+        Case("undo-job-id-traversal", "POST", "{v1}/jobs/..%2F..%2Fjob/undo", 404),
+        Case("undo-job-id-65", "POST", "{v2}/jobs/job-" + "a" * 61 + "/undo", 400),
+        Case("undo-wrong-method", "GET", "{v1}/jobs/{job}/undo", 405, allow=frozenset({"POST"})),
+        Case("undo-no-token", "POST", "{v2}/jobs/{job}/undo", 401, anonymous=True),
+    ]
+    return rows
+
+
 CASES = [
     *body_cases(),
     *upload_cases(),
@@ -1700,6 +1792,7 @@ CASES = [
     *query_rule_cases(),
     *field_rule_cases(),
     *contact_filter_cases(),
+    *upsert_undo_cases(),
 ]
 
 
@@ -1719,6 +1812,7 @@ GROUP_SIZES = {
     query_rule_cases: 41,  # test_validation 32, test_limits 6, test_errors 3
     field_rule_cases: 7,  # test_limits
     contact_filter_cases: 59,  # search and filters on getAllContacts and export
+    upsert_undo_cases: 23,
 }
 
 

@@ -28,6 +28,7 @@ MODEL_TABLES = {
     "app",
     "contact_list",
     "contact",
+    "contact_prior",
     "job",
     "job_error",
     "campaign",

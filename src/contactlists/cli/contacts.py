@@ -9,9 +9,10 @@ import sys
 import textwrap
 from collections.abc import Iterator
 from datetime import datetime
+from enum import StrEnum
 from itertools import islice
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import typer
 from rich.table import Table
@@ -31,6 +32,28 @@ from contactlists.client import Contact, ContactFilter, JobAccepted
 from contactlists.client._rows import RecordCounter
 
 app = typer.Typer(help="Contacts of a list: add, import a CSV file, list, export as CSV.")
+
+
+class OnDuplicate(StrEnum):
+    skip = "skip"
+    update = "update"
+
+
+OnDuplicateOption = Annotated[
+    OnDuplicate,
+    typer.Option(
+        "--on-duplicate",
+        help="A row matching a contact of the list (by its dedupe key): skip it, or update the "
+        "contact's given fields (undo with `contactlists jobs undo`).",
+    ),
+]
+
+
+def on_duplicate_sent(choice: OnDuplicate) -> Literal["update"] | None:
+    """What the request says: nothing for skip, the default (so a request to Kore.ai stays
+    one of its own)."""
+    return "update" if choice is OnDuplicate.update else None
+
 
 ListId = Annotated[str, typer.Argument(help="The list's id (cl-…).", show_default=False)]
 GZIP_MAGIC = b"\x1f\x8b"
@@ -156,10 +179,13 @@ def add(
     ] = None,
     wait: WaitOption = False,
     timeout: TimeoutOption = None,
+    on_duplicate: OnDuplicateOption = OnDuplicate.skip,
 ) -> None:
     """Queue contacts for a list (at most 10,000 a call); prints the job id, or waits for it."""
     contacts = read_contacts(source, phone)
-    accepted = cli.api.contacts.add(list_name, contacts)
+    accepted = cli.api.contacts.add(
+        list_name, contacts, on_duplicate=on_duplicate_sent(on_duplicate)
+    )
     if not wait:
         queued(cli, accepted)
         return
@@ -208,6 +234,7 @@ def import_(
     ] = None,
     wait: WaitOption = False,
     timeout: TimeoutOption = None,
+    on_duplicate: OnDuplicateOption = OnDuplicate.skip,
 ) -> None:
     """Upload a CSV file or an .xlsx workbook into a list; prints the job id, or follows the
     import to its end."""
@@ -224,6 +251,7 @@ def import_(
             mapping=fields,
             encoding=encoding,
             on_progress=lambda done, _total: sent.update(done),
+            on_duplicate=on_duplicate_sent(on_duplicate),
         )
         sent.finish(size)
     if not wait:

@@ -26,7 +26,13 @@ from contactlists.campaigns.schemas import (
     TriggerResult,
     VoiceCampaignBody,
 )
-from contactlists.contacts.schemas import ContactOut, ContactsDeleted, ContactsPage, JobAccepted
+from contactlists.contacts.schemas import (
+    ContactOut,
+    ContactsDeleted,
+    ContactsPage,
+    JobAccepted,
+    OnDuplicate,
+)
 from contactlists.dialer.schemas import (
     LeasedContact,
     LeasedContacts,
@@ -37,7 +43,12 @@ from contactlists.dialer.schemas import (
 )
 from contactlists.dnc.schemas import DncResult, DncResults
 from contactlists.jobs.schemas import JobOut, RowErrorOut
-from contactlists.lists.schemas import V2ContactList, V2ContactListSummary, V2UpdateResult
+from contactlists.lists.schemas import (
+    DedupeKey,
+    V2ContactList,
+    V2ContactListSummary,
+    V2UpdateResult,
+)
 from contactlists.schemas import format_timestamp
 
 T = TypeVar("T")
@@ -105,6 +116,7 @@ def create_list(
     list_type: Literal["call", "sms"] | None = None,
     default_region: str | None = None,
     source: Literal["passiveApi", "passiveApiIntegration"] | None = None,
+    dedupe_key: DedupeKey | None = None,
 ) -> Call[V2ContactList]:
     body = _defined(
         name=name,
@@ -113,6 +125,7 @@ def create_list(
         listType=list_type,
         defaultRegion=default_region,
         source=source,
+        dedupeKey=dedupe_key,
     )
     return Call("POST", "/contactList/createContactList", data_of(V2ContactList), False, json=body)
 
@@ -145,12 +158,14 @@ def update_list(
     description: str | None = None,
     allow_duplicates: bool | None = None,
     default_region: str | None = None,
+    dedupe_key: DedupeKey | None = None,
 ) -> Call[V2UpdateResult]:
     body = _defined(
         name=name,
         description=description,
         allowDuplicates=allow_duplicates,
         defaultRegion=default_region,
+        dedupeKey=dedupe_key,
     )
     return Call("PUT", f"/contactList/{segment(list_id)}", data_of(V2UpdateResult), True, json=body)
 
@@ -171,8 +186,15 @@ def restore_list(list_id: str) -> Call[V2ContactList]:
 # ---------------------------------------------------------------- contacts
 
 
-def add_contacts(list_name: str, contacts: Iterable[JSONObject]) -> Call[JobAccepted]:
-    body = {"contact_list_name": list_name, "data": [dict(item) for item in contacts]}
+def add_contacts(
+    list_name: str, contacts: Iterable[JSONObject], *, on_duplicate: OnDuplicate | None = None
+) -> Call[JobAccepted]:
+    body: dict[str, Any] = {
+        "contact_list_name": list_name,
+        "data": [dict(item) for item in contacts],
+    }
+    if on_duplicate is not None:
+        body["onDuplicate"] = on_duplicate
     return Call(
         "POST",
         "/api/1.1/public/{bot}/campaign/contactList/addContacts",
@@ -294,11 +316,18 @@ def upload_contacts(list_id: str) -> Call[JobAccepted]:
     return Call("POST", f"/contactList/{segment(list_id)}/upload", whole(JobAccepted), False)
 
 
-def upload_fields(mapping: Mapping[str, str] | None, encoding: str | None = None) -> dict[str, str]:
-    """The form fields beside the file: the mapping as JSON, and the CSV file's encoding."""
+def upload_fields(
+    mapping: Mapping[str, str] | None,
+    encoding: str | None = None,
+    on_duplicate: OnDuplicate | None = None,
+) -> dict[str, str]:
+    """The form fields beside the file: the mapping as JSON, the CSV file's encoding, and
+    what a row matching a contact does."""
     fields = {"mapping": json.dumps(dict(mapping))} if mapping else {}
     if encoding:
         fields["encoding"] = encoding
+    if on_duplicate is not None:
+        fields["onDuplicate"] = on_duplicate
     return fields
 
 
@@ -339,6 +368,11 @@ def job_errors(job_id: str) -> Call[list[RowErrorOut]]:
 def cancel_job(job_id: str) -> Call[JobOut]:
     # Cancelling a cancelled or finished job leaves it as it is: safe to retry.
     return Call("POST", f"/jobs/{segment(job_id)}/cancel", data_of(JobOut), True)
+
+
+def undo_job(job_id: str) -> Call[JobAccepted]:
+    # A second undo of one import is refused (409): not retried on its own.
+    return Call("POST", f"/jobs/{segment(job_id)}/undo", whole(JobAccepted), False)
 
 
 # ---------------------------------------------------------------- campaigns

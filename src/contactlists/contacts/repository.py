@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Collection, Sequence
-from typing import Any, TypeVar, cast
+from typing import Any, NamedTuple, TypeVar, cast
 
 from sqlalchemy import (
     ColumnElement,
@@ -13,6 +13,7 @@ from sqlalchemy import (
     and_,
     delete,
     func,
+    insert,
     or_,
     select,
     text,
@@ -22,12 +23,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from contactlists.contacts.search import Filters, prefix_bounds, search_key
-from contactlists.models.contacts import Contact
+from contactlists.models.contacts import Contact, ContactPrior
 
 COLUMNS = (
     "account_id", "list_id", "position", "id", "phone", "phone_verified", "first_name",
     "last_name", "time_zone", "unique_id", "contact_priority", "fields", "created_at",
-    "updated_at", "first_key", "last_key", "unique_key",
+    "updated_at", "first_key", "last_key", "unique_key", "import_job_id", "last_job_id",
 )  # fmt: skip
 KeyColumn = ColumnElement[str | None] | InstrumentedAttribute[str | None]
 AnySelect = TypeVar("AnySelect", bound=Select[*tuple[Any, ...]])
@@ -51,7 +52,8 @@ async def insert_many(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> 
     if connection.dialect.name == "postgresql":
         raw = await connection.get_raw_connection()
         records = [
-            tuple(json.dumps(row[c]) if c == "fields" else row[c] for c in COLUMNS) for row in rows
+            tuple(json.dumps(row[c]) if c == "fields" else row.get(c) for c in COLUMNS)
+            for row in rows
         ]
         await raw.driver_connection.copy_records_to_table(  # type: ignore[union-attr]
             "contact", records=records, columns=COLUMNS
@@ -64,7 +66,7 @@ async def insert_many(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> 
         _repeat_aware(table.c[c].type.bind_processor(connection.dialect)) for c in COLUMNS
     ]
     records = [
-        tuple(convert(row[c]) for convert, c in zip(converters, COLUMNS, strict=True))
+        tuple(convert(row.get(c)) for convert, c in zip(converters, COLUMNS, strict=True))
         for row in rows
     ]
     placeholders = ", ".join("?" for _ in COLUMNS)
@@ -126,12 +128,12 @@ def _field_equals(dialect: str, name: str, value: str) -> ColumnElement[bool]:
     return select(members.c.key).where(members.c.key == name, members.c.value == value).exists()
 
 
-KEY_COLUMNS = (Contact.first_key, Contact.last_key, Contact.unique_key)
+SEARCH_KEY_COLUMNS = (Contact.first_key, Contact.last_key, Contact.unique_key)
 
 
 def _search(prefix: str, *, indexed: bool) -> ColumnElement[bool]:
     # `key || ''` is the same value, but no index can serve it: how a plan is chosen here.
-    keys = [key if indexed else key + "" for key in KEY_COLUMNS]
+    keys = [key if indexed else key + "" for key in SEARCH_KEY_COLUMNS]
     return or_(*(_key_prefix(key, prefix) for key in keys))
 
 
@@ -170,7 +172,7 @@ async def _search_is_rare(
     """Whether fewer than ``RARE_SEARCH`` keys start with ``prefix``: at most that many index
     entries are counted, whatever the list's size."""
     seen = 0
-    for key in KEY_COLUMNS:
+    for key in SEARCH_KEY_COLUMNS:
         matching = (
             select(key)
             .where(Contact.account_id == account_id, Contact.list_id == list_id)
@@ -426,3 +428,169 @@ async def time_zone_counts(
 async def count(session: AsyncSession, *, account_id: str, list_id: str) -> int:
     query = select(func.count()).where(Contact.account_id == account_id, Contact.list_id == list_id)
     return int(await session.scalar(query) or 0)
+
+
+# ---------------------------------------------------------------- upsert and undo
+
+# The columns an import's update may overwrite, and what its prior-value record keeps.
+PRIOR_COLUMNS = (
+    "phone", "phone_verified", "first_name", "last_name", "time_zone", "unique_id",
+    "contact_priority", "fields", "updated_at", "last_job_id",
+)  # fmt: skip
+DEDUPE_COLUMNS = {"phoneNumber": Contact.phone, "uniqueId": Contact.unique_id}
+
+
+class Match(NamedTuple):
+    """The contact a row's key matched: where it is, and which import jobs wrote it."""
+
+    position: int
+    last_job_id: str | None
+    import_job_id: str | None
+
+
+async def matches_by_key(
+    session: AsyncSession, *, account_id: str, list_id: str, key: str, values: Collection[str]
+) -> dict[str, Match]:
+    """The list's contacts whose ``key`` (a dedupe key) is among ``values``: for each value,
+    the first such contact."""
+    column = DEDUPE_COLUMNS[key]
+    found: dict[str, Match] = {}
+    ordered = sorted(values)
+    for start in range(0, len(ordered), LOOKUP_CHUNK):
+        chunk = ordered[start : start + LOOKUP_CHUNK]
+        query = (
+            select(column, Contact.position, Contact.last_job_id, Contact.import_job_id)
+            .where(Contact.account_id == account_id, Contact.list_id == list_id, column.in_(chunk))
+            .order_by(Contact.position.desc())
+        )
+        for value, position, last_job, import_job in await session.execute(query):
+            if value is not None:
+                found[value] = Match(position, last_job, import_job)  # the lowest comes last
+    return found
+
+
+async def key_taken(
+    session: AsyncSession, *, account_id: str, list_id: str, key: str, value: str, other_than: str
+) -> bool:
+    """Whether a contact of the list other than ``other_than`` has this dedupe-key value."""
+    column = DEDUPE_COLUMNS[key]
+    query = select(Contact.id).where(
+        Contact.account_id == account_id,
+        Contact.list_id == list_id,
+        column == value,
+        Contact.id != other_than,
+    )
+    return await session.scalar(query.limit(1)) is not None
+
+
+async def at_positions(
+    session: AsyncSession, *, account_id: str, list_id: str, positions: Collection[int]
+) -> dict[int, Contact]:
+    """The list's contacts at ``positions``, by position."""
+    found: dict[int, Contact] = {}
+    ordered = sorted(positions)
+    for start in range(0, len(ordered), LOOKUP_CHUNK):
+        query = select(Contact).where(
+            Contact.account_id == account_id,
+            Contact.list_id == list_id,
+            Contact.position.in_(ordered[start : start + LOOKUP_CHUNK]),
+        )
+        found.update((contact.position, contact) for contact in await session.scalars(query))
+    return found
+
+
+async def update_by_position(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    """Overwrite contacts by primary key (account_id, list_id, position); each row names the
+    same columns. The search keys of the fields they set are written with them."""
+    if rows:
+        await session.execute(update(Contact), [_with_search_keys(row) for row in rows])
+
+
+async def prior_positions(
+    session: AsyncSession, *, account_id: str, job_id: str, positions: Collection[int]
+) -> set[int]:
+    """Which of ``positions`` the job has prior values of (contacts it updated)."""
+    found: set[int] = set()
+    ordered = sorted(positions)
+    for start in range(0, len(ordered), LOOKUP_CHUNK):
+        query = select(ContactPrior.position).where(
+            ContactPrior.account_id == account_id,
+            ContactPrior.job_id == job_id,
+            ContactPrior.position.in_(ordered[start : start + LOOKUP_CHUNK]),
+        )
+        found.update(await session.scalars(query))
+    return found
+
+
+async def add_priors(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        await session.execute(insert(ContactPrior), list(rows))
+
+
+async def inserted_by_job(
+    session: AsyncSession,
+    *,
+    account_id: str,
+    list_id: str,
+    job_id: str,
+    after_position: int,
+    limit: int,
+) -> Sequence[tuple[int, str, str | None]]:
+    """(position, id, last_job_id) of up to ``limit`` contacts the job inserted, past a position."""
+    query = (
+        select(Contact.position, Contact.id, Contact.last_job_id)
+        .where(
+            Contact.account_id == account_id,
+            Contact.list_id == list_id,
+            Contact.import_job_id == job_id,
+            Contact.position > after_position,
+        )
+        .order_by(Contact.position)
+        .limit(limit)
+    )
+    return [(int(p), i, last) for p, i, last in (await session.execute(query)).all()]
+
+
+async def priors_of_job(
+    session: AsyncSession, *, account_id: str, job_id: str, limit: int
+) -> Sequence[ContactPrior]:
+    """Up to ``limit`` prior-value records of the job, in position order."""
+    query = (
+        select(ContactPrior)
+        .where(ContactPrior.account_id == account_id, ContactPrior.job_id == job_id)
+        .order_by(ContactPrior.position)
+        .limit(limit)
+    )
+    return (await session.scalars(query)).all()
+
+
+async def delete_priors(
+    session: AsyncSession, *, account_id: str, job_id: str, positions: Collection[int]
+) -> None:
+    ordered = sorted(positions)
+    for start in range(0, len(ordered), LOOKUP_CHUNK):
+        await session.execute(
+            delete(ContactPrior).where(
+                ContactPrior.account_id == account_id,
+                ContactPrior.job_id == job_id,
+                ContactPrior.position.in_(ordered[start : start + LOOKUP_CHUNK]),
+            )
+        )
+
+
+async def delete_at_positions(
+    session: AsyncSession, *, account_id: str, list_id: str, positions: Collection[int]
+) -> int:
+    """Delete the list's contacts at ``positions``; how many went."""
+    removed = 0
+    ordered = sorted(positions)
+    for start in range(0, len(ordered), LOOKUP_CHUNK):
+        result = await session.execute(
+            delete(Contact).where(
+                Contact.account_id == account_id,
+                Contact.list_id == list_id,
+                Contact.position.in_(ordered[start : start + LOOKUP_CHUNK]),
+            )
+        )
+        removed += int(result.rowcount)  # type: ignore[attr-defined]
+    return removed

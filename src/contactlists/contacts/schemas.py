@@ -21,6 +21,11 @@ from contactlists.schemas import Timestamp
 DEFAULT_MAX_BATCH = 10_000
 
 
+# What an import does with a row that matches a contact of the list (extension): skip it as a
+# duplicate (Kore.ai's behaviour), or overwrite the contact's given fields.
+OnDuplicate = Literal["skip", "update"]
+
+
 class AddContactsRequest(BaseModel):
     """Body of addContacts: the list by name and the contacts to add."""
 
@@ -35,6 +40,7 @@ class AddContactsRequest(BaseModel):
     # the body dependency and checked before any item is: a body of a million bad items is
     # one error, not a million.
     data: list[dict[str, Any]] = Field(min_length=1)
+    onDuplicate: OnDuplicate = "skip"
 
     @field_validator("data", mode="before")
     @classmethod

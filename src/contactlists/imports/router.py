@@ -52,6 +52,11 @@ UPLOAD_OPENAPI = {
                             "description": "The CSV file's text encoding, a codec name such as "
                             "cp1252, mac_roman or utf-16 (default UTF-8; ignored for .xlsx).",
                         },
+                        "onDuplicate": {
+                            "type": "string",
+                            "enum": ["skip", "update"],
+                            "description": "A row matching a contact: skip it, or update it.",
+                        },
                     },
                 }
             }
@@ -131,6 +136,7 @@ async def upload_contacts(
         if raw_encoding is not None and not isinstance(raw_encoding, str):
             raise ValidationFailed.field("encoding", "encoding must be a text field, not a file")
         encoding = parse_encoding(raw_encoding)
+        on_duplicate = service.parse_on_duplicate(form.get("onDuplicate"))
         file_id, path = await files.store_upload(upload, files.upload_directory(settings), limit)
         try:
             # A missing list is answered before a word about the file; the lookup's
@@ -148,6 +154,7 @@ async def upload_contacts(
                 mapping=columns,
                 file_format=file_format,
                 encoding=encoding,
+                on_duplicate=on_duplicate,
             )
         except BaseException:
             path.unlink(missing_ok=True)

@@ -167,6 +167,9 @@ async def _store(context: JobContext, results: list[Any], *, cursor: int) -> boo
             bot_id=job.bot_id,
             list_id=job.list_id,
             results=results,
+            rules=bulk.ImportRules(
+                job_id=job.id, on_duplicate=job.payload.get("onDuplicate", "skip")
+            ),
         )
         if outcome is None:
             # Nothing was written; this transaction commits only the job's end.
@@ -197,6 +200,7 @@ async def _store(context: JobContext, results: list[Any], *, cursor: int) -> boo
                 cursor=cursor,
                 processed=len(results),
                 inserted=outcome.inserted,
+                updated=outcome.updated,
                 duplicates=outcome.duplicates,
                 invalid=outcome.invalid,
                 unverified=outcome.unverified,
@@ -212,6 +216,7 @@ async def _store(context: JobContext, results: list[Any], *, cursor: int) -> boo
     job.progress_cursor = cursor
     job.processed += len(results)
     job.invalid += outcome.invalid
+    job.updated += outcome.updated
     job.duplicates += outcome.duplicates
     job.unverified += outcome.unverified
     return True

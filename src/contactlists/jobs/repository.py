@@ -147,6 +147,9 @@ async def advance(
     duplicates: int,
     invalid: int,
     unverified: int = 0,
+    updated: int = 0,
+    removed: int = 0,
+    restored: int = 0,
 ) -> bool:
     """Record one batch's progress, if ``worker`` still owns the running job at its cursor."""
     result = await session.execute(
@@ -159,6 +162,9 @@ async def advance(
             duplicates=Job.duplicates + duplicates,
             invalid=Job.invalid + invalid,
             unverified=Job.unverified + unverified,
+            updated=Job.updated + updated,
+            removed=Job.removed + removed,
+            restored=Job.restored + restored,
             heartbeat_at=utcnow(),
         )
     )

@@ -9,7 +9,7 @@ is what Alembic and the migration tests compare the schema against.
 from contactlists.models.apps import App
 from contactlists.models.base import Base, UtcDateTime, utcnow
 from contactlists.models.campaigns import Campaign, CampaignList
-from contactlists.models.contacts import Contact
+from contactlists.models.contacts import Contact, ContactPrior
 from contactlists.models.dialing import DialingAdmission, DialingLease, DialingRecord
 from contactlists.models.jobs import Job, JobError
 from contactlists.models.lists import ContactList
@@ -23,6 +23,7 @@ __all__ = [
     "CampaignList",
     "Contact",
     "ContactList",
+    "ContactPrior",
     "DialingAdmission",
     "DialingLease",
     "DialingRecord",
