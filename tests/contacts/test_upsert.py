@@ -89,7 +89,7 @@ async def test_update_overwrites_exactly_the_given_fields_of_the_matched_contact
     by_phone = {row["phone"]: row for row in after.values()}
     assert changed(before, after) == {
         1: set(),
-        2: {"first_name", "updated_at", "last_job_id"},
+        2: {"first_name", "first_key", "updated_at", "last_job_id"},
         3: {"fields", "updated_at", "last_job_id"},
         4: set(),
         5: set(),
@@ -108,6 +108,11 @@ async def test_update_overwrites_exactly_the_given_fields_of_the_matched_contact
     assert (fresh["first_name"], fresh["import_job_id"]) == ("Fresh", second)
     assert len(after) == 9 == await record_count(app, tenant.account_id, target["_id"])
     assert "color" in (await get_list(client, tenant, target["_id"]))["columns"]
+    # The search finds a contact by the name an update gave it, not by the one it replaced.
+    url = f"{Paths('v2', tenant.bot).prefix}/contactList/{target['_id']}/getAllContacts"
+    for prefix, phones in (("new", [number(1)]), ("f1", [])):
+        found = await client.get(url, params={"search": prefix}, headers=tenant.headers())
+        assert [c["phoneNumber"] for c in found.json()["data"]["results"]] == phones, prefix
 
 
 async def test_skip_is_the_default_and_changes_no_contact(
