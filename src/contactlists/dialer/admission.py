@@ -36,7 +36,8 @@ def _priority(text: str | None) -> int:
     return int(text) if text is not None and PRIORITY_TEXT.match(text) else NO_PRIORITY
 
 
-def _zones(contact: Any) -> str:
+def zones_text(contact: Any) -> str:
+    """The zones stored with a contact's record: its own, else every zone of its number."""
     zones = list(windows.zones_of(contact.time_zone, contact.phone))
     # A number of a whole numbering plan (toll-free) can name dozens of zones; keep what fits.
     while len(windows.join_zones(zones)) > ZONES_MAX:
@@ -58,7 +59,7 @@ def _record_row(
         "position": contact.position,
         "contact_id": contact.id,
         "phone": contact.phone,
-        "zones": _zones(contact),
+        "zones": zones_text(contact),
         "state": READY,
         "due_at": None,
         "rank": 1,

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from contactlists.auth import Caller
 from contactlists.dialer import repository, windows
-from contactlists.dialer.admission import admit, admit_apart
+from contactlists.dialer.admission import admit, admit_apart, zones_text
 from contactlists.dialer.repository import CampaignLists, Candidate
 from contactlists.dialer.schemas import (
     LeasedContact,
@@ -124,6 +124,19 @@ def _leased(candidate: Candidate, lease_id: str, attempt: int, expires: datetime
     )
 
 
+def _refreshed(batch: Sequence[Candidate]) -> dict[int, tuple[str, str]]:
+    """The new (phone, zones) of each candidate whose contact's number or time zone changed
+    since its record was made, by the candidate's id()."""
+    found = {}
+    for candidate in batch:
+        if candidate.contact is None:
+            continue
+        now_stored = (candidate.contact.phone, zones_text(candidate.contact))
+        if now_stored != (candidate.record.phone, candidate.record.zones):
+            found[id(candidate)] = now_stored
+    return found
+
+
 def _key(record: DialingRecord) -> dict[str, Any]:
     return {
         "account_id": record.account_id,
@@ -167,35 +180,42 @@ async def next_contacts(
             list_ids=list_ids,
             limit=max(wanted, PICK_BATCH),
         )
+        # A contact's number or zone can change after admission (an edit, an upsert, an undo):
+        # what is checked is the number that would be dialled, and the record takes it on.
+        refreshed = _refreshed(batch)
         held = await dnc.blocking(
             session,
             account_id=caller.account_id,
             lists=blocking,
-            phones={candidate.record.phone for candidate in batch},
+            phones={refreshed.get(id(c), (c.record.phone, ""))[0] for c in batch},
             now=now,
         )
         changes: list[dict[str, Any]] = []
         leases: list[dict[str, Any]] = []
         for candidate in batch:
             record = candidate.record
+            phone, stored_zones = refreshed.get(id(candidate), (record.phone, record.zones))
+            key = _key(record)
+            if id(candidate) in refreshed:
+                key |= {"phone": phone, "zones": stored_zones}
             if candidate.contact is None:
-                changes.append({**_key(record), "state": GONE, "due_at": None})
+                changes.append({**key, "state": GONE, "due_at": None})
             elif record.attempts >= strategy.max_attempts:
-                changes.append({**_key(record), "state": EXHAUSTED, "due_at": None})
-            elif record.phone in held:
-                due = _dnc_until(held[record.phone], now)
-                changes.append({**_key(record), "state": DNC, "due_at": due})
+                changes.append({**key, "state": EXHAUSTED, "due_at": None})
+            elif phone in held:
+                due = _dnc_until(held[phone], now)
+                changes.append({**key, "state": DNC, "due_at": due})
             elif not windows.contact_open(
-                zones := windows.split_zones(record.zones, strategy.zone), now, local_hours
+                zones := windows.split_zones(stored_zones, strategy.zone), now, local_hours
             ):
                 due = windows.next_contact_opening(zones, now, local_hours)
-                changes.append({**_key(record), "state": WINDOW, "due_at": due})
+                changes.append({**key, "state": WINDOW, "due_at": due})
             elif len(chosen) < body.limit:
                 lease_id = f"ls-{uuid.uuid4()}"
                 attempt = record.attempts + 1
                 changes.append(
                     {
-                        **_key(record),
+                        **key,
                         "state": LEASED,
                         "due_at": expires,
                         "lease_id": lease_id,
