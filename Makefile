@@ -51,14 +51,16 @@ screenshots: $(STAMP) ## The console's browser journey with sample data -> docs/
 	  $(BIN)/python -m pytest -q tests/console/test_journey.py -k sqlite
 
 BENCH_DATABASES ?= sqlite postgresql
-bench: $(STAMP) ## Benchmarks B1–B6 at a small size on SQLite and PostgreSQL -> bench/results/
+bench: $(STAMP) ## Benchmarks B1–B6, B8 (Chromium) and B9 at a small size on SQLite and PostgreSQL -> bench/results/
 	set -e; for db in $(BENCH_DATABASES); do \
 	  $(BIN)/python -m bench.b1_import --database $$db --rows 50000; \
 	  $(BIN)/python -m bench.b2_memory --database $$db --size 100M; \
 	  $(BIN)/python -m bench.b3_delete --database $$db --sizes 0,10000,100000 --lists 4,4,2 --quiet-seconds 10; \
 	  $(BIN)/python -m bench.b4_read --database $$db --seconds 10; \
 	  $(BIN)/python -m bench.b5_paging --database $$db --rows 200000; \
+	  $(BIN)/python -m bench.b9_filtered_paging --database $$db --rows 100000; \
 	  $(BIN)/python -m bench.b6_add_contacts --database $$db --requests 5 --batch 10000; \
+	  $(BIN)/python -m bench.b8_console --database $$db --lists 500 --contacts 100000 --visits 10; \
 	done
 
 clean: ## Remove the virtual environment and caches

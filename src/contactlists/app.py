@@ -36,6 +36,7 @@ from contactlists.observability.middleware import ObservabilityMiddleware
 from contactlists.ratelimit.service import RateLimiter
 from contactlists.tasks import HANDLERS
 from contactlists.trash import router as trash_router
+from contactlists.undo import router as undo_router
 from contactlists.wire import include_per_family
 
 DESCRIPTION = """\
@@ -121,6 +122,7 @@ def _add_api_routes(app: FastAPI) -> None:
     include_per_family(app, trash_router.router_for, under="/contactList", tag="contact lists")
     include_per_family(app, contacts_router.router, under="/contactList", tag="contacts")
     include_per_family(app, jobs_router.router, under="/jobs", tag="jobs")
+    include_per_family(app, undo_router.router, under="/jobs", tag="jobs")
     include_per_family(app, imports_router.router, under="/contactList", tag="contacts")
     include_per_family(app, campaigns_router.router, tag="campaigns")
     include_per_family(app, dnc_router.router, tag="do-not-call")

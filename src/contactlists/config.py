@@ -185,6 +185,33 @@ class Settings(BaseSettings):
         description="Contacts a purge removes per transaction; readers never wait behind more.",
     )
     jwt_leeway_seconds: int = Field(default=60, ge=0)
+    webhook_allow_http: bool = Field(
+        default=False,
+        description="Accept plain http:// webhook URLs (local setups and tests); else https only.",
+    )
+    webhook_timeout_seconds: float = Field(
+        default=5,
+        gt=0,
+        le=60,
+        description="Longest wait for a webhook receiver's answer; then the try has failed.",
+    )
+    webhook_max_attempts: int = Field(
+        default=8,
+        ge=1,
+        le=30,
+        description="Tries of one webhook delivery before it is given up (recorded as failed).",
+    )
+    webhook_retry_seconds: float = Field(
+        default=30,
+        gt=0,
+        description="Pause before a failed webhook delivery is tried again; it doubles each try.",
+    )
+    webhook_retry_max_seconds: float = Field(
+        default=3600, gt=0, description="The longest pause between two tries of a delivery."
+    )
+    webhook_poll_seconds: float = Field(
+        default=1, gt=0, description="How often job workers look for webhook deliveries due."
+    )
     console: bool = Field(
         default=True,
         description="Serve the web console at /console (and its sign-in at /console/token).",

@@ -19,6 +19,7 @@ Reason = Literal[
     "duplicate_name",
     "list_in_use",
     "invalid_state",
+    "conflict",
     "request_timeout",
     "payload_too_large",
     "unsupported_media_type",
@@ -167,6 +168,15 @@ class InvalidState(ContactListsError):
     status_code = 409
     reason = "invalid_state"
     default_message = "The campaign cannot make this transition in its current status."
+
+
+class Conflict(ContactListsError):
+    """The request cannot be done in the resource's present state (an import not finished, a
+    list's dedupe key on a list with contacts)."""
+
+    status_code = 409
+    reason = "conflict"
+    default_message = "The request conflicts with the present state of the resource."
 
 
 class RequestTimeout(ContactListsError):

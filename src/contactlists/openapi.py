@@ -47,7 +47,8 @@ PATH_PATTERNS = {
 # The 409 an operation can answer, by operation id without its family suffix.
 CONFLICTS: dict[str, str] = {
     "create_contact_list": "A list of this name exists (`duplicate_name`).",
-    "update_contact_list": "A list of this name exists (`duplicate_name`).",
+    "update_contact_list": "A list of this name exists (`duplicate_name`), or the dedupe key "
+    "of a list with contacts would change (`conflict`).",
     "restore_contact_list": "A list of the list's name was created meanwhile (`duplicate_name`).",
     "delete_contact_list": "A campaign uses the list (`list_in_use`, with `campaignInUse`).",
     "update_contact": "The number is already in a list without duplicates (`duplicate_name`).",
@@ -56,6 +57,7 @@ CONFLICTS: dict[str, str] = {
     "delete_campaign": "The campaign is Active (`invalid_state`).",
     "trigger_campaign": "The status machine does not allow the trigger (`invalid_state`).",
     "dialer_next": "The campaign is not Active (`invalid_state`).",
+    "undo_job": "Not a finished import, or already undone (`conflict`).",
 }
 
 DESCRIPTIONS = {

@@ -38,6 +38,7 @@ from tests.support.jobs import cancel_leftover_jobs
 from tests.support.paths import Paths
 from tests.support.tenants import Tenant, TenantFactory
 from tests.support.uploads import csv_bytes, files_under, multipart_body
+from tests.support.workbooks import SHEET_PART, inline_row, replaced, sheet_xml, workbook_bytes
 
 pytestmark = pytest.mark.anyio
 
@@ -132,6 +133,10 @@ def file_part(content: bytes, name: bytes = b"contacts.csv") -> tuple[bytes, byt
 
 def mapping_part(content: bytes) -> tuple[bytes, bytes]:
     return b'form-data; name="mapping"', content
+
+
+def encoding_part(content: bytes) -> tuple[bytes, bytes]:
+    return b'form-data; name="encoding"', content
 
 
 GOOD_CSV = csv_bytes([["phoneNumber", "firstName"], [PHONE, "Ann"]])
@@ -727,6 +732,118 @@ def upload_cases() -> list[Case]:
             400,
             file_part(GOOD_CSV),
             (b'form-data; name="mapping"; filename="m.json"', b"{}"),
+        ),
+    ]
+
+
+def encoding_and_workbook_cases() -> list[Case]:
+    """The `encoding` field of CSV uploads, and Excel workbooks that are not readable ones."""
+    accented = "phoneNumber,firstName\r\n+12125550100,José Muñoz 5 €\r\n"
+    good = workbook_bytes([["phoneNumber"], [PHONE]])
+
+    def encoding(case_id: str, value: bytes, **more: Any) -> Case:
+        return upload_case(
+            case_id, 400, file_part(GOOD_CSV), encoding_part(value), fields=("encoding",), **more
+        )
+
+    def sheet(rows: str, **options: str) -> bytes:
+        return replaced(workbook_bytes([["x"]]), {SHEET_PART: sheet_xml(rows, **options)})
+
+    header_and_one = inline_row(1, {"A": "phoneNumber"}) + inline_row(2, {"A": PHONE})
+    laughs = '<!ENTITY a "aaaaaaaaaa">' + "".join(
+        f'<!ENTITY {chr(98 + n)} "{f"&{chr(97 + n)};" * 10}">' for n in range(8)
+    )
+    return [
+        encoding("upload-encoding-unknown", b"klingon", says="unknown encoding"),
+        encoding("upload-encoding-41-characters", b"u" * 41, says="at most 40"),
+        encoding("upload-encoding-100-kib", b"u" * 100_000, says="at most 40"),
+        encoding("upload-encoding-not-text", b"rot13", says="not a text encoding"),
+        encoding("upload-encoding-bytes-codec", b"zlib", says="not a text encoding"),
+        encoding("upload-encoding-nul", b"utf-8\x00", says="at most 40"),
+        encoding("upload-encoding-path", b"../../etc/passwd", says="at most 40"),
+        encoding("upload-encoding-invalid-utf8", b"utf\xff8"),
+        upload_case(
+            "upload-encoding-file",
+            400,
+            file_part(GOOD_CSV),
+            (b'form-data; name="encoding"; filename="e.txt"', b"cp1252"),
+        ),
+        upload_case(
+            "upload-cp1252-sent-as-utf8",
+            400,
+            file_part(accented.encode("cp1252")),
+            fields=("file",),
+            says="send encoding=cp1252",
+        ),
+        upload_case(
+            "upload-utf8-sent-as-utf16",
+            400,
+            file_part(accented.encode() + b"x"),
+            encoding_part(b"utf-16"),
+            fields=("file",),
+            says="not utf-16 text",
+        ),
+        upload_case(
+            "upload-xls",
+            400,
+            file_part(bytes.fromhex("d0cf11e0a1b11ae1") + bytes(504), b"old.xls"),
+            fields=("file",),
+            says="old Excel workbook (.xls)",
+        ),
+        upload_case(
+            "upload-zip-not-workbook",
+            400,
+            file_part(replaced(good, {}).replace(b"xl/workbook.xml", b"xl/workbook.xmm")),
+            fields=("file",),
+        ),
+        upload_case(
+            "upload-xlsx-encrypted",
+            400,
+            file_part(replaced(good, {}, encrypted=True), b"locked.xlsx"),
+            fields=("file",),
+            says="encrypted",
+        ),
+        upload_case(
+            "upload-xlsx-truncated", 400, file_part(good[: len(good) // 2]), fields=("file",)
+        ),
+        upload_case(
+            "upload-xlsx-corrupt-sheet",
+            400,
+            file_part(replaced(good, {SHEET_PART: b"<worksheet><sheetData><row"})),
+            fields=("file",),
+            says="damaged",
+        ),
+        upload_case(
+            "upload-xlsx-declares-16384-columns",
+            400,
+            file_part(sheet(header_and_one, dimension="A1:XFD1048576")),
+            fields=("file",),
+            says="declares 16384 columns",
+        ),
+        upload_case(
+            "upload-xlsx-value-in-column-xfd",
+            400,
+            file_part(sheet(header_and_one + inline_row(3, {"XFD": "x"}))),
+            fields=("file",),
+            says="column 16384",
+        ),
+        upload_case(
+            "upload-xlsx-billion-laughs",
+            400,
+            file_part(
+                sheet(
+                    inline_row(1, {"A": "phoneNumber"}) + inline_row(2, {"A": "&i;"}),
+                    prolog=f"<!DOCTYPE worksheet [{laughs}]>",
+                )
+            ),
+            fields=("file",),
+        ),
+        upload_case(
+            "upload-xlsx-header-only",
+            400,
+            file_part(workbook_bytes([["phoneNumber"]])),
+            fields=("file",),
+            says="no contacts",
         ),
     ]
 
@@ -1487,9 +1604,185 @@ def field_rule_cases() -> list[Case]:
     return rows
 
 
+# ---------------------------------------------------------------- contact filters
+
+
+def contact_filter_cases() -> list[Case]:
+    """getAllContacts' and export's filters (CONTRACT §4.9) outside their rules."""
+    rows: list[Case] = []
+    bad: list[tuple[str, str, tuple[str, ...]]] = [
+        ("phone-unreadable", "phoneNumber=not%20a%20number", ("phoneNumber",)),
+        ("phone-no-us-number", "phoneNumber=555%20555%205555", ("phoneNumber",)),
+        ("phone-nul", "phoneNumber=%2B1212%00", ("phoneNumber",)),
+        ("phone-oversized", "phoneNumber=" + "1" * 251, ("phoneNumber",)),
+        ("zone-unknown", "timeZone=Mars%2FOlympus", ("timeZone",)),
+        ("zone-case", "timeZone=america%2Fnew_york", ("timeZone",)),
+        ("zone-oversized", "timeZone=" + "A" * 65, ("timeZone",)),
+        ("after-not-a-time", "createdAfter=yesterday", ("createdAfter",)),
+        ("before-not-a-date", "createdBefore=2026-02-30", ("createdBefore",)),
+        ("after-out-of-range", "createdAfter=9999-12-31T23:59:59-14:00", ("createdAfter",)),
+        ("before-oversized", "createdBefore=" + "2" * 200, ("createdBefore",)),
+        (
+            "range-inverted",
+            "createdAfter=2026-02-01T00:00:00Z&createdBefore=2026-01-01T00:00:00Z",
+            ("createdAfter",),
+        ),
+        (
+            "range-empty",
+            "createdAfter=2026-01-01T00:00:00Z&createdBefore=2026-01-01T00:00:00Z",
+            ("createdAfter",),
+        ),
+        ("search-nul", "search=a%00", ("search",)),
+        ("search-escape", "search=%1b%5B31m", ("search",)),
+        ("search-too-long", "search=" + "a" * 301, ("search",)),
+        ("search-oversized", "search=" + "a" * 20_000, ("search",)),
+        ("fields-too-many", "&".join(f"fields.f{i}=x" for i in range(11)), ("fields",)),
+        ("fields-thousands", "&".join(f"fields.f{i}=x" for i in range(2000)), ("fields",)),
+        ("fields-repeated", "fields.plan=gold&fields.plan=silver", ("fields.plan",)),
+        ("fields-no-name", "fields.=x", ("fields.",)),
+        ("fields-blank-name", "fields.%20=x", ("fields. ",)),
+        ("fields-long-name", "fields." + "n" * 101 + "=x", ("fields." + "n" * 100,)),
+        ("fields-long-value", "fields.plan=" + "v" * 301, ("fields.plan",)),
+        ("fields-nul-value", "fields.plan=a%00", ("fields.plan",)),
+        ("fields-nul-name", "fields.plan%00%27%20OR%20x=y", ("fields.plan\ufffd' OR x",)),
+        ("cursor-of-no-filters", f"search=ann&cursor={_cursor('5')}", ("cursor",)),
+        ("cursor-of-other-filters", f"cursor={_cursor('5f0123456789ab')}", ("cursor",)),
+        (
+            "every-filter-bad",
+            "phoneNumber=x&timeZone=x&createdAfter=x&createdBefore=y&search=%00",
+            ("phoneNumber", "timeZone", "createdAfter", "createdBefore", "search"),
+        ),
+    ]
+    for index, (name, query, fields) in enumerate(bad):
+        rows.append(
+            Case(
+                f"contacts-filter-{name}",
+                "GET",
+                f"{family_of(index)}/contactList/{{list}}/getAllContacts?{query}",
+                400,
+                fields=fields,
+            )
+        )
+        if "cursor" not in name:  # an export has no cursor
+            rows.append(
+                Case(
+                    f"export-filter-{name}",
+                    "GET",
+                    f"{family_of(index + 1)}/contactList/{{list}}/export?{query}",
+                    400,
+                    fields=fields,
+                )
+            )
+    # Another account's list is not found, whatever the filters say.
+    for route in ("getAllContacts", "export"):
+        rows.append(
+            Case(
+                f"{route}-filter-other-tenant",
+                "GET",
+                f"{{v2}}/contactList/{{list}}/{route}?search=ann&fields.plan=gold",
+                404,
+                other=True,
+            )
+        )
+    return rows
+
+
+def upsert_undo_cases() -> list[Case]:
+    """The list's dedupeKey, an import's onDuplicate, and the undo of a job."""
+    add = {"contact_list_name": "Kept", "data": [{"phoneNumber": PHONE, "firstName": "New"}]}
+    rows: list[Case] = [
+        Case(
+            f"add-on-duplicate-{name}",
+            "POST",
+            "{add}",
+            400,
+            js(add | {"onDuplicate": value}),
+            fields=("onDuplicate",),
+        )
+        for name, value in (
+            ("unknown", "merge"),
+            ("capitalised", "Update"),
+            ("number", 1),
+            ("null", None),
+            ("list", ["update"]),
+            ("long", "u" * 10_000),
+        )
+    ]
+    rows += [
+        upload_case(
+            f"upload-on-duplicate-{name}",
+            400,
+            file_part(GOOD_CSV),
+            (b'form-data; name="onDuplicate"', value),
+            fields=("onDuplicate",),
+        )
+        for name, value in (
+            ("unknown", b"merge"),
+            ("nul", b"update\x00"),
+            ("long", b"u" * 4096),
+        )
+    ]
+    rows.append(
+        upload_case(
+            "upload-on-duplicate-file",
+            400,
+            file_part(GOOD_CSV),
+            (b'form-data; name="onDuplicate"; filename="x.txt"', b"update"),
+            # Refused by the form's own bound (one file part) before the field is read.
+            says="files",
+        )
+    )
+    rows += [
+        Case(
+            f"create-dedupe-key-{name}",
+            "POST",
+            create_path(index),
+            400,
+            js({"name": f"Dedupe {name}", "dedupeKey": value}),
+            fields=("dedupeKey",),
+        )
+        for index, (name, value) in enumerate(
+            (("unknown", "email"), ("number", 1), ("null", None), ("lowercase", "phonenumber"))
+        )
+    ]
+    rows += [
+        Case(
+            "update-dedupe-key-unknown",
+            "PUT",
+            update_path(0),
+            400,
+            js({"dedupeKey": "email"}),
+            fields=("dedupeKey",),
+        ),
+        # Kept has contacts: its dedupe key stays.
+        Case(
+            "update-dedupe-key-of-a-list-with-contacts",
+            "PUT",
+            update_path(1),
+            409,
+            js({"dedupeKey": "uniqueId"}),
+            reason="conflict",
+        ),
+        Case("undo-other-accounts-job", "POST", "{v1}/jobs/{job}/undo", 404, other=True),
+        Case(
+            "undo-unknown-job",
+            "POST",
+            "{v2}/jobs/job-00000000-0000-4000-8000-000000000000/undo",
+            404,
+        ),
+        Case("undo-job-id-sql", "POST", "{v2}/jobs/job-1'%20OR%20'1'='1/undo", 404),
+        Case("undo-job-id-traversal", "POST", "{v1}/jobs/..%2F..%2Fjob/undo", 404),
+        Case("undo-job-id-65", "POST", "{v2}/jobs/job-" + "a" * 61 + "/undo", 400),
+        Case("undo-wrong-method", "GET", "{v1}/jobs/{job}/undo", 405, allow=frozenset({"POST"})),
+        Case("undo-no-token", "POST", "{v2}/jobs/{job}/undo", 401, anonymous=True),
+    ]
+    return rows
+
+
 CASES = [
     *body_cases(),
     *upload_cases(),
+    *encoding_and_workbook_cases(),
     *path_and_query_cases(),
     *state_and_credential_cases(),
     *route_cases(),
@@ -1498,6 +1791,8 @@ CASES = [
     *list_name_taken_cases(),
     *query_rule_cases(),
     *field_rule_cases(),
+    *contact_filter_cases(),
+    *upsert_undo_cases(),
 ]
 
 
@@ -1507,6 +1802,7 @@ CASES = [
 GROUP_SIZES = {
     body_cases: 128,
     upload_cases: 26,
+    encoding_and_workbook_cases: 20,
     path_and_query_cases: 42,
     state_and_credential_cases: 12,
     route_cases: 79,  # test_errors 61, test_limits 18
@@ -1515,6 +1811,8 @@ GROUP_SIZES = {
     list_name_taken_cases: 13,  # test_validation
     query_rule_cases: 41,  # test_validation 32, test_limits 6, test_errors 3
     field_rule_cases: 7,  # test_limits
+    contact_filter_cases: 59,  # search and filters on getAllContacts and export
+    upsert_undo_cases: 23,
 }
 
 

@@ -88,7 +88,12 @@ def test_error_answers_carry_the_envelope_narrowed_to_their_reasons() -> None:
     entry = schemas["Error401"]["allOf"][1]["properties"]["errors"]["items"]["properties"]
     assert entry == {"code": {"enum": [4002]}, "reason": {"enum": ["invalid_credentials"]}}
     conflicts = schemas["Error409"]["allOf"][1]["properties"]["errors"]["items"]["properties"]
-    assert conflicts["reason"]["enum"] == ["duplicate_name", "invalid_state", "list_in_use"]
+    assert conflicts["reason"]["enum"] == [
+        "conflict",
+        "duplicate_name",
+        "invalid_state",
+        "list_in_use",
+    ]
 
 
 def test_conflicts_are_documented_only_where_they_happen() -> None:

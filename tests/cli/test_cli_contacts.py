@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.support.cli import PROCESS_TIMEOUT_SECONDS, Cli, csv_text, only_line, us_number
+from tests.support.workbooks import write_workbook
 
 JOB_ID = re.compile(r"job-[0-9a-f-]{36}")
 REQUEST = r"request [0-9a-zA-Z-]+"
@@ -105,6 +106,27 @@ def test_import_of_a_gzip_file_with_a_json_mapping(cli: Cli, tmp_path: Path) -> 
     )
     assert (job["state"], job["inserted"], job["invalid"]) == ("completed", 2, 1)
     assert cli.json("lists", "show", list_id)["totalRecordCount"] == 2
+
+
+def test_import_of_a_workbook_and_of_a_csv_with_its_encoding(cli: Cli, tmp_path: Path) -> None:
+    sheet_list = new_list(cli, "From a sheet")
+    workbook = tmp_path / "small.xlsx"
+    write_workbook(workbook, list(csv.reader(io.StringIO(SMALL))))
+    job = cli.json("contacts", "import", sheet_list, str(workbook), "--map", "phoneNumber=Phone",
+                   "--wait")  # fmt: skip
+    assert (job["state"], job["inserted"], job["invalid"]) == ("completed", 2, 1)
+
+    accented = new_list(cli, "Accented")
+    file = tmp_path / "latin.csv"
+    file.write_bytes(
+        csv_text([["phoneNumber", "firstName"], ["+14155550101", "Zoë"]]).encode("cp1252")
+    )
+    refused = cli.run("contacts", "import", accented, str(file))
+    assert refused.exit_code == 1
+    assert "send encoding=cp1252" in refused.stderr
+    job = cli.json("contacts", "import", accented, str(file), "--encoding", "cp1252", "--wait")
+    assert job["inserted"] == 1
+    assert [c["firstName"] for c in cli.json("contacts", "ls", accented)] == ["Zoë"]
 
 
 def test_import_without_wait_prints_the_job_id_to_follow(cli: Cli, tmp_path: Path) -> None:
@@ -223,6 +245,38 @@ def test_ls_pages_by_cursor_and_limits(cli: Cli) -> None:
     empty = new_list(cli, "Empty")
     assert cli.json("contacts", "ls", empty) == []
     cli.fails(1, "contacts", "ls", "cl-00000000-0000-4000-8000-000000000000")
+
+
+def test_ls_and_export_take_the_filters(cli: Cli, tmp_path: Path) -> None:
+    list_id = new_list(cli)
+    people = [
+        {"phoneNumber": "+14155550101", "firstName": "Ada", "plan": "gold"},
+        {"phoneNumber": "+12125550102", "firstName": "adam", "uniqueId": "u-2", "plan": "x"},
+        {"phoneNumber": "+12125550103", "lastName": "Bo", "timeZone": "Europe/London"},
+    ]
+    cli.ok("contacts", "add", "Contacts", "--wait", input=json.dumps(people))
+
+    def listed(*options: str) -> list[str]:
+        return [c["phoneNumber"] for c in cli.json("contacts", "ls", list_id, *options)]
+
+    assert listed("--search", "ADA") == ["+14155550101", "+12125550102"]
+    assert listed("--search", "ada", "--field", "plan=gold") == ["+14155550101"]
+    assert listed("--phone", "(212) 555-0103") == ["+12125550103"]
+    assert listed("--time-zone", "Europe/London") == ["+12125550103"]
+    assert listed("--created-before", "2000-01-01T00:00:00Z") == []
+    assert len(listed("--created-after", "2000-01-01")) == 3
+
+    output = tmp_path / "gold.csv"
+    result = cli.ok("contacts", "export", list_id, "--field", "plan=gold", "--output", str(output))
+    assert re.search(r"^exported 1 row in [\d.]+ s", result.stderr, re.M), result.stderr
+    assert [row["firstName"] for row in read_csv(output.read_text(encoding="utf-8"))] == ["Ada"]
+
+    for bad in (["--field", "plan"], ["--field", "=x"], ["--created-after", "yesterday"]):
+        refused = cli.fails(2, "contacts", "ls", list_id, *bad)
+        assert "error:" in refused.stderr
+    refused = cli.fails(1, "contacts", "ls", list_id, "--time-zone", "Mars/Olympus")
+    assert "timeZone" in refused.stderr
+    cli.fails(1, "contacts", "export", list_id, "--phone", "12", "--output", str(output))
 
 
 def read_csv(text: str) -> list[dict[str, str]]:

@@ -12,6 +12,7 @@ import pytest
 from contactlists.client import (
     Client,
     Contact,
+    ContactFilter,
     ContactsDeleted,
     ContactsPage,
     Job,
@@ -30,6 +31,7 @@ from tests.support.sdk import (
     pipe_with,
     read_csv,
 )
+from tests.support.workbooks import write_workbook
 
 WAIT = {"poll_interval": 0.05, "timeout": 60.0}
 
@@ -152,6 +154,27 @@ def test_upload_from_any_source_with_a_mapping(
     assert contacts == EXPECTED_UPLOAD
 
 
+def test_upload_of_a_workbook_and_of_a_csv_in_another_encoding(
+    live: LiveService, tmp_path: Path
+) -> None:
+    workbook = tmp_path / "people.xlsx"
+    write_workbook(workbook, UPLOADED)
+    accented = [["Phone", "Given name", "Family name", "Tier"], [phone(4), "José", "Muñoz", "€"]]
+    tenant = live.tenant()
+    with tenant.client() as api:
+        from_sheet = api.lists.create("From a sheet")
+        finished(api, api.contacts.upload(from_sheet.id, workbook, mapping=MAPPING))
+        in_cp1252 = api.lists.create("In cp1252")
+        data = csv_file(accented).decode().encode("cp1252")
+        with pytest.raises(ValidationFailedError, match="send encoding=cp1252"):
+            api.contacts.upload(in_cp1252.id, data, mapping=MAPPING)
+        accepted = api.contacts.upload(in_cp1252.id, data, mapping=MAPPING, encoding="cp1252")
+        finished(api, accepted)
+        assert uploaded(api, from_sheet.id) == EXPECTED_UPLOAD
+        assert [ref.fileName for ref in api.lists.get(from_sheet.id).files] == ["people.xlsx"]
+        assert uploaded(api, in_cp1252.id) == [(phone(4), "José", "Muñoz", {"Tier": "€"})]
+
+
 def test_upload_without_a_mapping_matches_headers_loosely(live: LiveService) -> None:
     data = csv_file([["Phone Number", "first_name"], [phone(7), "Dee"]])
     tenant = live.tenant()
@@ -267,9 +290,42 @@ def test_list_follows_the_cursor_over_every_page(live: LiveService) -> None:
     assert [c.phoneNumber for c in contacts] == [phone(n) for n in range(230)]
     assert len({c.id for c in contacts}) == 230
     assert len(requested) == 3
-    assert requested[0] == {"limit": 100, "skip": None}
+    assert requested[0] == {"limit": 100, "skip": None, "filters": None}
     assert all(options["cursor"] for options in requested[1:])
     assert requested[1]["cursor"] != requested[2]["cursor"]
+
+
+def test_filters_narrow_pages_iteration_and_export(live: LiveService) -> None:
+    tenant = live.tenant()
+    with tenant.client() as api:
+        list_id = filled(api, "Filtered", 230)
+        finished(api, api.contacts.add("Filtered", [{**people(1, start=300)[0], "plan": "gold"}]))
+        # First1, First10…First19, First100…First199: 111 contacts.
+        by_name = ContactFilter(search="FIRST1")
+        page = api.contacts.page(list_id, limit=50, filters=by_name)
+        second = api.contacts.page(list_id, limit=50, cursor=page.nextCursor, filters=by_name)
+        iterated = list(api.contacts.list(list_id, page_size=40, filters=by_name))
+        buffer = io.BytesIO()
+        exported = api.contacts.export(list_id, buffer, filters=by_name)
+        written = phone(7).replace("+1", "").replace(" ", "")
+        by_phone = list(api.contacts.list(list_id, filters=ContactFilter(phone_number=written)))
+        by_field = list(api.contacts.list(list_id, filters=ContactFilter(fields={"plan": "gold"})))
+        with pytest.raises(ValidationFailedError) as refused:
+            api.contacts.page(list_id, filters=ContactFilter(time_zone="Mars/Olympus"))
+        with pytest.raises(ValidationFailedError):
+            api.contacts.page(list_id, cursor=page.nextCursor)
+
+    expected = [phone(n) for n in range(230) if str(n).startswith("1")]
+    assert len(expected) == 111
+    assert [c.phoneNumber for c in page.results] == expected[:50]
+    assert (page.totalResults, page.totalPages, page.hasMore) == (None, None, True)
+    assert [c.phoneNumber for c in second.results] == expected[50:100]
+    assert [c.phoneNumber for c in iterated] == expected
+    assert exported == 111
+    assert [row["phoneNumber"] for row in read_csv(buffer.getvalue())] == expected
+    assert [c.phoneNumber for c in by_phone] == [phone(7)]
+    assert [c.phoneNumber for c in by_field] == [phone(300)]
+    assert "timeZone" in str(refused.value)
 
 
 def test_list_of_an_empty_list_yields_nothing(live: LiveService) -> None:

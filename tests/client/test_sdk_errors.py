@@ -21,6 +21,7 @@ from contactlists.apps.service import SCOPE_READ
 from contactlists.client import (
     APIError,
     Client,
+    ConflictError,
     ContactListsClientError,
     DuplicateNameError,
     ForbiddenError,
@@ -74,6 +75,7 @@ EXPECTED = {
     "duplicate_name": (409, DuplicateNameError),
     "list_in_use": (409, ListInUseError),
     "invalid_state": (409, InvalidStateError),
+    "conflict": (409, ConflictError),
     "payload_too_large": (413, PayloadTooLargeError),
     "request_timeout": (408, RequestTimeoutError),
     "unsupported_media_type": (415, UnsupportedMediaTypeError),

@@ -14,8 +14,9 @@ from httpx import AsyncClient
 
 from tests.dialer.support import NOW, Clock, dialing, hold_clock, numbers
 from tests.support.campaigns import trigger
-from tests.support.contacts import add_contacts, create_list
+from tests.support.contacts import add_contacts, all_contacts, create_list
 from tests.support.envelope import assert_failure
+from tests.support.paths import Paths
 from tests.support.tenants import Tenant, TenantFactory
 
 pytestmark = pytest.mark.anyio
@@ -216,3 +217,29 @@ async def test_dnc_numbers_are_never_handed_out(
     # 2's entry ends: from then on it is handed out.
     clock.now = NOW + timedelta(hours=2)
     assert await run.phones() == ["+12122000002"]
+
+
+async def test_a_number_or_zone_changed_after_admission_is_what_is_checked(
+    client: AsyncClient, tenant: Tenant, run_jobs: Jobs, clock: Clock
+) -> None:
+    run = await dialing(client, tenant, run_jobs, numbers(3))
+    assert (await run.summary())["eligibleNow"] == 3  # every contact has its record now
+    await add_contacts(client, tenant, "Default Global DNC", [{"phoneNumber": "+12125550199"}])
+    await run_jobs()
+    paths = Paths("v2", tenant.bot)
+    lists = await client.get(paths.get_all, params={"search": "Renewals"}, headers=tenant.headers())
+    (renewals,) = [item for item in lists.json()["data"] if item["name"] == "Renewals"]
+    contacts = {
+        c["phoneNumber"]: c["_id"] for c in await all_contacts(client, tenant, renewals["_id"])
+    }
+    edits = [
+        ("+12122000000", {"phoneNumber": "(212) 555-0199"}),  # now a number on the global DNC
+        ("+12122000001", {"timeZone": "Asia/Tokyo"}),  # 02:00 there: outside its window
+    ]
+    for phone, change in edits:
+        url = f"{paths.list(renewals['_id'])}/contacts/{contacts[phone]}"
+        response = await client.put(url, json=change, headers=tenant.headers())
+        assert response.status_code == 200, response.text
+    assert await run.phones() == ["+12122000002"]
+    summary = await run.summary()
+    assert (summary["dnc"], summary["outsideWindow"], summary["leased"]) == (1, 1, 1)

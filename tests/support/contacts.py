@@ -24,11 +24,18 @@ async def create_list(
 
 
 async def add_contacts(
-    client: AsyncClient, tenant: Tenant, list_name: str, items: list[Any]
+    client: AsyncClient,
+    tenant: Tenant,
+    list_name: str,
+    items: list[Any],
+    on_duplicate: str | None = None,
 ) -> str:
+    body: dict[str, Any] = {"contact_list_name": list_name, "data": items}
+    if on_duplicate is not None:
+        body["onDuplicate"] = on_duplicate
     response = await client.post(
         ADD_CONTACTS.format(bot=tenant.bot),
-        json={"contact_list_name": list_name, "data": items},
+        json=body,
         headers=tenant.headers(),
     )
     assert response.status_code == 200, response.text

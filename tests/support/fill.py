@@ -1,6 +1,7 @@
 """Fill a list with many contacts in one SQL statement, for tests about size (not imports).
 
-The contacts are what an import would store (distinct valid numbers, in position order) and
+The contacts are what an import would store (distinct valid numbers, in position order, their
+names' search keys included) and
 the list's count and last position are set to match, so the service sees a consistent list.
 """
 
@@ -11,19 +12,19 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 COLUMNS = (
     "account_id, list_id, position, id, phone, first_name, last_name, time_zone, unique_id, "
-    "contact_priority, fields, created_at, updated_at"
+    "contact_priority, fields, created_at, updated_at, first_key, last_key"
 )
 POSTGRES_FILL = f"""
 INSERT INTO contact ({COLUMNS})
 SELECT :account_id, :list_id, n, 'cc-' || gen_random_uuid(), '+1212' || (2000000 + n)::text,
-       'First', 'Last', NULL, NULL, NULL, '{{}}'::json, now(), now()
+       'First', 'Last', NULL, NULL, NULL, '{{}}'::json, now(), now(), 'first', 'last'
 FROM generate_series(1, CAST(:count AS bigint)) AS n
 """
 SQLITE_FILL = f"""
 INSERT INTO contact ({COLUMNS})
 WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < :count)
 SELECT :account_id, :list_id, n, 'cc-' || lower(hex(randomblob(16))), '+1212' || (2000000 + n),
-       'First', 'Last', NULL, NULL, NULL, '{{}}', :now, :now
+       'First', 'Last', NULL, NULL, NULL, '{{}}', :now, :now, 'first', 'last'
 FROM g
 """
 COUNT_AND_POSITION = """

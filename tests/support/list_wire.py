@@ -31,7 +31,7 @@ V1_SUMMARY_KEYS = [
 # v2 adds `columns` before `files`.
 V2_SUMMARY_KEYS = [*V1_SUMMARY_KEYS[:-2], "columns", "files", "updatedAt"]
 # Keys of ours (CONTRACT §3, extension) that may follow Kore.ai's keys in a full list object.
-EXTENSION_KEYS = {"defaultRegion"}
+EXTENSION_KEYS = {"defaultRegion", "dedupeKey"}
 
 
 def full_keys(family: str) -> list[str]:

@@ -48,14 +48,22 @@ async def upload(
     file_name: str = "contacts.csv",
     mapping: dict[str, str] | str | None = None,
     family: str = "v1",
+    encoding: str | None = None,
+    media_type: str = "text/csv",
+    on_duplicate: str | None = None,
 ) -> Response:
-    """POST the file as multipart ``file`` (and ``mapping``: a dict is sent as JSON)."""
+    """POST the file as multipart ``file`` (and ``mapping``: a dict is sent as JSON, and
+    ``encoding``)."""
     data: dict[str, str] = {}
     if mapping is not None:
         data["mapping"] = mapping if isinstance(mapping, str) else json.dumps(mapping)
+    if encoding is not None:
+        data["encoding"] = encoding
+    if on_duplicate is not None:
+        data["onDuplicate"] = on_duplicate
     return await client.post(
         upload_url(family, tenant, list_id),
-        files={"file": (file_name, content, "text/csv")},
+        files={"file": (file_name, content, media_type)},
         data=data,
         headers=tenant.headers(),
     )

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
+from contactlists.cli import webhooks
 from contactlists.cli._common import DatabaseOption, fail, needs_server
 from contactlists.cli._output import Output, cell, details, listing
 from contactlists.schemas import format_timestamp
@@ -18,7 +19,8 @@ from contactlists.schemas import format_timestamp
 if TYPE_CHECKING:
     from contactlists.models.apps import App
 
-app = typer.Typer(help="Manage API apps (credentials).", no_args_is_help=True)
+app = typer.Typer(help="Manage API apps (credentials) and their webhooks.", no_args_is_help=True)
+app.add_typer(webhooks.app, name="webhook")
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 

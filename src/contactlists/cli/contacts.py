@@ -8,9 +8,11 @@ import os
 import sys
 import textwrap
 from collections.abc import Iterator
+from datetime import datetime
+from enum import StrEnum
 from itertools import islice
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import typer
 from rich.table import Table
@@ -26,10 +28,32 @@ from contactlists.cli._output import (
 )
 from contactlists.cli._progress import Meter
 from contactlists.cli.jobs import TimeoutOption, WaitOption, follow, report
-from contactlists.client import Contact, JobAccepted
+from contactlists.client import Contact, ContactFilter, JobAccepted
 from contactlists.client._rows import RecordCounter
 
 app = typer.Typer(help="Contacts of a list: add, import a CSV file, list, export as CSV.")
+
+
+class OnDuplicate(StrEnum):
+    skip = "skip"
+    update = "update"
+
+
+OnDuplicateOption = Annotated[
+    OnDuplicate,
+    typer.Option(
+        "--on-duplicate",
+        help="A row matching a contact of the list (by its dedupe key): skip it, or update the "
+        "contact's given fields (undo with `contactlists jobs undo`).",
+    ),
+]
+
+
+def on_duplicate_sent(choice: OnDuplicate) -> Literal["update"] | None:
+    """What the request says: nothing for skip, the default (so a request to Kore.ai stays
+    one of its own)."""
+    return "update" if choice is OnDuplicate.update else None
+
 
 ListId = Annotated[str, typer.Argument(help="The list's id (cl-…).", show_default=False)]
 GZIP_MAGIC = b"\x1f\x8b"
@@ -71,6 +95,15 @@ def csv_chunks(path: Path) -> Iterator[bytes]:
         with gzip.open(raw, "rb") if gzipped else raw as file:
             while chunk := file.read(CHUNK_BYTES):
                 yield chunk
+
+
+def is_zip(path: Path) -> bool:
+    """Whether the file is a zip archive (an .xlsx workbook), whatever its name."""
+    try:
+        with path.open("rb") as opened:
+            return opened.read(4) == b"PK\x03\x04"
+    except OSError:
+        return False
 
 
 def count_rows(path: Path) -> int | None:
@@ -146,10 +179,13 @@ def add(
     ] = None,
     wait: WaitOption = False,
     timeout: TimeoutOption = None,
+    on_duplicate: OnDuplicateOption = OnDuplicate.skip,
 ) -> None:
     """Queue contacts for a list (at most 10,000 a call); prints the job id, or waits for it."""
     contacts = read_contacts(source, phone)
-    accepted = cli.api.contacts.add(list_name, contacts)
+    accepted = cli.api.contacts.add(
+        list_name, contacts, on_duplicate=on_duplicate_sent(on_duplicate)
+    )
     if not wait:
         queued(cli, accepted)
         return
@@ -167,7 +203,8 @@ def import_(
             exists=True,
             dir_okay=False,
             readable=True,
-            help="A CSV file with a header row (UTF-8), or the same gzipped (.csv.gz).",
+            help="A CSV file with a header row (UTF-8 unless --encoding), the same gzipped "
+            "(.csv.gz), or an Excel workbook (.xlsx: its first sheet).",
             show_default=False,
         ),
     ],
@@ -187,17 +224,34 @@ def import_(
             show_default=False,
         ),
     ] = None,
+    encoding: Annotated[
+        str | None,
+        typer.Option(
+            help="The CSV file's text encoding, e.g. cp1252, mac_roman, utf-16 (default UTF-8; "
+            "the service names the likely one when a file is not in it).",
+            show_default=False,
+        ),
+    ] = None,
     wait: WaitOption = False,
     timeout: TimeoutOption = None,
+    on_duplicate: OnDuplicateOption = OnDuplicate.skip,
 ) -> None:
-    """Upload a CSV file into a list; prints the job id, or follows the import to its end."""
+    """Upload a CSV file or an .xlsx workbook into a list; prints the job id, or follows the
+    import to its end."""
     fields = parse_mapping(mapping, map_)
     show_progress = not (cli.out.json_mode or cli.out.quiet)
-    total = count_rows(file) if wait and show_progress else None
+    # Rows are counted in CSV text only: a workbook's total shows once the job has read it.
+    counted = wait and show_progress and not is_zip(file) and encoding is None
+    total = count_rows(file) if counted else None
     size = file.stat().st_size
     with Meter(cli.out.stderr, "uploaded", unit="bytes", total=size, enabled=show_progress) as sent:
         accepted = cli.api.contacts.upload(
-            list_id, file, mapping=fields, on_progress=lambda done, _total: sent.update(done)
+            list_id,
+            file,
+            mapping=fields,
+            encoding=encoding,
+            on_progress=lambda done, _total: sent.update(done),
+            on_duplicate=on_duplicate_sent(on_duplicate),
         )
         sent.finish(size)
     if not wait:
@@ -243,6 +297,86 @@ def write_json_array(items: Iterator[Any]) -> None:
     sys.stdout.flush()
 
 
+# ---------------------------------------------------------------- filters (ls and export)
+
+PhoneOption = Annotated[
+    str | None,
+    typer.Option("--phone", help="Only this number, in any format.", show_default=False),
+]
+SearchOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Only contacts whose first name, last name or uniqueId starts with this (any case).",
+        show_default=False,
+    ),
+]
+FieldOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--field",
+        help="Only contacts whose custom field NAME is exactly VALUE: NAME=VALUE (repeatable).",
+        show_default=False,
+    ),
+]
+TimeZoneOption = Annotated[
+    str | None,
+    typer.Option("--time-zone", help="Only this IANA time zone.", show_default=False),
+]
+AfterOption = Annotated[
+    str | None,
+    typer.Option(
+        "--created-after",
+        help="Only contacts created at or after this ISO-8601 time (UTC without an offset).",
+        show_default=False,
+    ),
+]
+BeforeOption = Annotated[
+    str | None,
+    typer.Option(
+        "--created-before",
+        help="Only contacts created before this ISO-8601 time (UTC without an offset).",
+        show_default=False,
+    ),
+]
+
+
+def parse_time(option: str, value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise UsageFailure(
+            f"{option} must be an ISO-8601 time such as 2026-01-31T09:00:00Z, not {value!r}"
+        ) from None
+
+
+def contact_filter(
+    phone: str | None,
+    search: str | None,
+    fields: list[str] | None,
+    time_zone: str | None,
+    created_after: str | None,
+    created_before: str | None,
+) -> ContactFilter | None:
+    """The filter the options ask for; None when they ask for none."""
+    pairs: dict[str, str] = {}
+    for given in fields or []:
+        name, sep, value = given.partition("=")
+        if not sep or not name:
+            raise UsageFailure(f"--field takes NAME=VALUE, not {given!r}")
+        pairs[name] = value
+    found = ContactFilter(
+        phone_number=phone,
+        search=search,
+        fields=pairs,
+        time_zone=time_zone,
+        created_after=parse_time("--created-after", created_after),
+        created_before=parse_time("--created-before", created_before),
+    )
+    return None if found == ContactFilter() else found
+
+
 @app.command("ls")
 @command()
 def list_contacts(
@@ -251,10 +385,17 @@ def list_contacts(
     limit: Annotated[
         int, typer.Option(min=0, help="At most this many contacts; 0 for every one.")
     ] = 100,
+    phone: PhoneOption = None,
+    search: SearchOption = None,
+    field: FieldOption = None,
+    time_zone: TimeZoneOption = None,
+    created_after: AfterOption = None,
+    created_before: BeforeOption = None,
 ) -> None:
-    """List a list's contacts in the order they were added."""
+    """List a list's contacts in the order they were added, all or those the filters pass."""
+    filters = contact_filter(phone, search, field, time_zone, created_after, created_before)
     page_size = min(limit, 1000) if limit else 1000
-    contacts = cli.api.contacts.list(list_id, page_size=page_size)
+    contacts = cli.api.contacts.list(list_id, page_size=page_size, filters=filters)
     wanted = islice(contacts, limit) if limit else contacts
     if cli.out.json_mode:
         write_json_array(wanted)
@@ -279,23 +420,36 @@ def export(
             "stdout.",
         ),
     ] = "-",
+    phone: PhoneOption = None,
+    search: SearchOption = None,
+    field: FieldOption = None,
+    time_zone: TimeZoneOption = None,
+    created_after: AfterOption = None,
+    created_before: BeforeOption = None,
 ) -> None:
-    """Export a list's contacts as CSV (the file imports back unchanged)."""
-    total = cli.api.lists.get(list_id).totalRecordCount
+    """Export a list's contacts as CSV (the file imports back unchanged), all or those the
+    filters pass."""
+    filters = contact_filter(phone, search, field, time_zone, created_after, created_before)
+    # Filtered, the number to export is not known in advance.
+    total = None if filters else cli.api.lists.get(list_id).totalRecordCount
     to_stdout = output == "-"
     # CSV on a terminal fills it anyway; a bar drawn over it would only garble both.
     enabled = not cli.out.quiet and not (to_stdout and sys.stdout.isatty())
     with Meter(cli.out.stderr, "exported", total=total, enabled=enabled) as meter:
         if to_stdout:
             sys.stdout.flush()
-            written = cli.api.contacts.export(list_id, sys.stdout.buffer, on_progress=meter.update)
+            written = cli.api.contacts.export(
+                list_id, sys.stdout.buffer, on_progress=meter.update, filters=filters
+            )
             sys.stdout.buffer.flush()
         else:
-            written = export_to_file(cli, list_id, Path(output), meter)
+            written = export_to_file(cli, list_id, Path(output), meter, filters)
         meter.finish(written)
 
 
-def export_to_file(cli: Session, list_id: str, path: Path, meter: Meter) -> int:
+def export_to_file(
+    cli: Session, list_id: str, path: Path, meter: Meter, filters: ContactFilter | None = None
+) -> int:
     """Export under a temporary name, renamed to ``path`` only once the export is whole."""
     partial = path.with_name(f".{path.name}.partial")
     try:
@@ -304,7 +458,9 @@ def export_to_file(cli: Session, list_id: str, path: Path, meter: Meter) -> int:
         raise CommandFailure(f"cannot write {path}: {exc.strerror or exc}") from None
     try:
         with file:
-            written = cli.api.contacts.export(list_id, file, on_progress=meter.update)
+            written = cli.api.contacts.export(
+                list_id, file, on_progress=meter.update, filters=filters
+            )
         os.replace(partial, path)
     except BaseException:
         partial.unlink(missing_ok=True)

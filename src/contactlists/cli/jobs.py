@@ -33,6 +33,10 @@ TimeoutOption = Annotated[
 ]
 
 
+# The kind of job an undo is (the service's name for it).
+UNDO = "undo_import"
+
+
 def job_details(job: Job) -> Table:
     rows: list[tuple[str, object]] = [
         ("job", job.id),
@@ -42,6 +46,8 @@ def job_details(job: Job) -> Table:
         ("rows", job.total if job.total is not None else f"{job.processed:,} so far"),
         ("processed", job.processed),
         ("inserted", job.inserted),
+        *([("updated", job.updated)] if job.updated else []),
+        *([("removed", job.removed), ("restored", job.restored)] if job.type == UNDO else []),
         ("duplicates", job.duplicates),
         ("invalid", job.invalid),
         ("unverified", job.unverified),
@@ -49,6 +55,8 @@ def job_details(job: Job) -> Table:
         ("started", timestamp(job.startedAt) if job.startedAt else None),
         ("finished", timestamp(job.finishedAt) if job.finishedAt else None),
     ]
+    if job.undoneBy:
+        rows.append(("undone by", job.undoneBy))
     if job.error:
         rows.append(("error", job.error))
     return details(rows)
@@ -149,3 +157,24 @@ def cancel(cli: Session, job_id: JobId) -> None:
     """
     job = cli.api.jobs.cancel(job_id)
     cli.out.result(job, lambda: job_details(job))
+
+
+@app.command("undo")
+@command(quiet_option=True)
+def undo(
+    cli: Session, job_id: JobId, wait: WaitOption = False, timeout: TimeoutOption = None
+) -> None:
+    """Undo a finished import: remove the contacts it inserted, restore those it updated.
+
+    Contacts changed since (by a later import, or by hand) are left as they are; the undo's
+    row errors name them. Prints the undo's job id, or with --wait follows it to its end.
+    """
+    accepted = cli.api.jobs.undo(job_id)
+    if not wait:
+        if cli.out.json_mode:
+            cli.out.json(accepted)
+            return
+        cli.out.line(accepted.jobId)
+        cli.out.note(f"follow it with: contactlists jobs show {accepted.jobId} --wait")
+        return
+    report(cli, follow(cli, accepted.jobId, total=None, timeout=timeout))

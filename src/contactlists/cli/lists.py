@@ -19,8 +19,23 @@ from contactlists.cli._output import (
     timestamp,
 )
 from contactlists.client import ContactList, ContactListSummary, ContactListUpdate
+from contactlists.lists.schemas import DedupeKey as DedupeKeyValue
 
 app = typer.Typer(help="Contact lists: create, list, show, update, delete, restore.")
+
+
+class DedupeKey(StrEnum):
+    phoneNumber = "phoneNumber"
+    uniqueId = "uniqueId"
+
+
+def sent_key(key: DedupeKey) -> DedupeKeyValue:
+    return "uniqueId" if key is DedupeKey.uniqueId else "phoneNumber"
+
+
+DEDUPE_KEY_HELP = (
+    "What makes two contacts of a list without duplicates the same: phoneNumber or uniqueId."
+)
 
 
 class ListKind(StrEnum):
@@ -48,6 +63,7 @@ def list_details(item: ContactList) -> Table:
             ("status", item.status),
             ("allow duplicates", item.allowDuplicates),
             ("default region", item.defaultRegion),
+            ("dedupe key", item.dedupeKey),
             ("source", item.source),
             ("columns", ", ".join(item.columns)),
             ("files", ", ".join(f.fileName for f in item.files)),
@@ -129,6 +145,9 @@ def create(
             show_default=False,
         ),
     ] = None,
+    dedupe_key: Annotated[
+        DedupeKey, typer.Option("--dedupe-key", help=DEDUPE_KEY_HELP)
+    ] = DedupeKey.phoneNumber,
 ) -> None:
     """Create a contact list."""
     created = cli.api.lists.create(
@@ -137,6 +156,8 @@ def create(
         allow_duplicates=allow_duplicates or None,
         list_type=list_type.value,
         default_region=region,
+        # The default is not sent: a request to Kore.ai stays one of its own.
+        dedupe_key=None if dedupe_key is DedupeKey.phoneNumber else sent_key(dedupe_key),
     )
     cli.out.result(created, lambda: list_details(created))
 
@@ -158,6 +179,7 @@ def update_summary(result: ContactListUpdate) -> str:
             ("description", body.description),
             ("allowDuplicates", body.allowDuplicates),
             ("defaultRegion", body.defaultRegion),
+            ("dedupeKey", body.dedupeKey),
         )
         if value is not None
     ]
@@ -185,12 +207,21 @@ def update(
         str | None,
         typer.Option(help="A new default region (ISO 3166, e.g. GB).", show_default=False),
     ] = None,
+    dedupe_key: Annotated[
+        DedupeKey | None,
+        typer.Option(
+            "--dedupe-key",
+            help=f"{DEDUPE_KEY_HELP} Only while the list has no contacts.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
-    """Change a list's name, description, duplicate policy or default region."""
-    if name is None and description is None and allow_duplicates is None and region is None:
+    """Change a list's name, description, duplicate policy, default region or dedupe key."""
+    given = (name, description, allow_duplicates, region, dedupe_key)
+    if all(value is None for value in given):
         raise UsageFailure(
             "nothing to change: give --name, --description, --allow-duplicates/"
-            "--no-allow-duplicates or --region"
+            "--no-allow-duplicates, --region or --dedupe-key"
         )
     result = cli.api.lists.update(
         list_id,
@@ -198,6 +229,7 @@ def update(
         description=description,
         allow_duplicates=allow_duplicates,
         default_region=region,
+        dedupe_key=None if dedupe_key is None else sent_key(dedupe_key),
     )
     cli.out.result(result, lambda: update_summary(result))
 

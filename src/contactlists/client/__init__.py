@@ -22,10 +22,12 @@ from contactlists.campaigns.schemas import (
 )
 from contactlists.campaigns.schemas import CampaignStatusOut as CampaignStatus
 from contactlists.client._async import AsyncClient
+from contactlists.client._calls import ContactFilter
 from contactlists.client._errors import (
     APIConnectionError,
     APIError,
     APITimeoutError,
+    ConflictError,
     ContactListsClientError,
     DuplicateNameError,
     ForbiddenError,
@@ -65,7 +67,9 @@ __all__ = [
     "CampaignPage",
     "CampaignStatus",
     "Client",
+    "ConflictError",
     "Contact",
+    "ContactFilter",
     "ContactList",
     "ContactListSummary",
     "ContactListUpdate",

@@ -21,6 +21,7 @@ from contactlists.campaigns.schemas import (
     TriggerResult,
 )
 from contactlists.client import _calls as calls
+from contactlists.client._calls import ContactFilter
 from contactlists.client._errors import WaitTimeout
 from contactlists.client._retry import RetryPolicy
 from contactlists.client._rows import RecordCounter
@@ -38,11 +39,22 @@ from contactlists.client._transport import (
     request_kwargs,
     upload_file,
 )
-from contactlists.contacts.schemas import ContactOut, ContactsDeleted, ContactsPage, JobAccepted
+from contactlists.contacts.schemas import (
+    ContactOut,
+    ContactsDeleted,
+    ContactsPage,
+    JobAccepted,
+    OnDuplicate,
+)
 from contactlists.dialer.schemas import LeasedContact, OutcomeItem, OutcomeResult, Summary
 from contactlists.dnc.schemas import DncResult
 from contactlists.jobs.schemas import JobOut, RowErrorOut
-from contactlists.lists.schemas import V2ContactList, V2ContactListSummary, V2UpdateResult
+from contactlists.lists.schemas import (
+    DedupeKey,
+    V2ContactList,
+    V2ContactListSummary,
+    V2UpdateResult,
+)
 
 T = TypeVar("T")
 
@@ -140,7 +152,7 @@ class AsyncClient:
                 self._retry if part.rewindable else NO_RETRIES,
                 lambda: self._http.post(
                     call.url(self.bot),
-                    files={"file": (part.name, part.file, "text/csv")},
+                    files={"file": (part.name, part.file, calls.upload_media_type(part.name))},
                     data=fields,
                     headers=self._connection.headers(),
                 ),
@@ -185,7 +197,10 @@ class Lists(_Resource):
         list_type: Literal["call", "sms"] | None = None,
         default_region: str | None = None,
         source: Literal["passiveApi", "passiveApiIntegration"] | None = None,
+        dedupe_key: DedupeKey | None = None,
     ) -> V2ContactList:
+        """Create a list; ``dedupe_key`` (``phoneNumber`` by default, or ``uniqueId``) is what
+        makes two of its contacts the same, for a list without duplicates."""
         return await self._client._send(
             calls.create_list(
                 name,
@@ -194,6 +209,7 @@ class Lists(_Resource):
                 list_type=list_type,
                 default_region=default_region,
                 source=source,
+                dedupe_key=dedupe_key,
             )
         )
 
@@ -221,7 +237,9 @@ class Lists(_Resource):
         description: str | None = None,
         allow_duplicates: bool | None = None,
         default_region: str | None = None,
+        dedupe_key: DedupeKey | None = None,
     ) -> V2UpdateResult:
+        """Change the fields given; ``dedupe_key`` only while the list has no contacts."""
         return await self._client._send(
             calls.update_list(
                 list_id,
@@ -229,6 +247,7 @@ class Lists(_Resource):
                 description=description,
                 allow_duplicates=allow_duplicates,
                 default_region=default_region,
+                dedupe_key=dedupe_key,
             )
         )
 
@@ -244,10 +263,22 @@ class Lists(_Resource):
 class Contacts(_Resource):
     """The contacts of lists: adding, importing, paging, exporting, single contacts."""
 
-    async def add(self, list_name: str, contacts: Iterable[Mapping[str, Any]]) -> JobAccepted:
+    async def add(
+        self,
+        list_name: str,
+        contacts: Iterable[Mapping[str, Any]],
+        *,
+        on_duplicate: OnDuplicate | None = None,
+    ) -> JobAccepted:
         """Queue contacts (at most the service's batch size, 10,000 by default) for a list
-        named ``list_name``; follow ``jobId`` with ``jobs.wait``."""
-        return await self._client._send(calls.add_contacts(list_name, contacts))
+        named ``list_name``; follow ``jobId`` with ``jobs.wait``.
+
+        ``on_duplicate="update"`` overwrites the given fields of the contact a row matches
+        (by the list's dedupe key) instead of skipping the row (``"skip"``, the default).
+        """
+        return await self._client._send(
+            calls.add_contacts(list_name, contacts, on_duplicate=on_duplicate)
+        )
 
     async def upload(
         self,
@@ -257,17 +288,22 @@ class Contacts(_Resource):
         mapping: Mapping[str, str] | None = None,
         file_name: str | None = None,
         on_progress: UploadProgress | None = None,
+        encoding: str | None = None,
+        on_duplicate: OnDuplicate | None = None,
     ) -> JobAccepted:
-        """Import a CSV file (a path, bytes or a binary file; gzip allowed) into a list.
+        """Import a CSV file (gzip allowed) or an Excel workbook (.xlsx, its first sheet) into
+        a list; ``file`` is a path, bytes or a binary file.
 
-        ``mapping`` maps our field names to the file's headers; ``on_progress`` is called
-        with (bytes sent, total bytes) as the file goes out.
+        ``mapping`` maps our field names to the file's headers; ``encoding`` is a CSV file's
+        text encoding (a codec name such as ``cp1252``; UTF-8 when None); ``on_progress`` is
+        called with (bytes sent, total bytes) as the file goes out; ``on_duplicate`` as for
+        ``add``.
         """
         return await self._client._upload(
             calls.upload_contacts(list_id),
             file,
             file_name=file_name,
-            fields=calls.upload_fields(mapping),
+            fields=calls.upload_fields(mapping, encoding, on_duplicate),
             progress=on_progress,
         )
 
@@ -278,16 +314,22 @@ class Contacts(_Resource):
         skip: int | None = None,
         limit: int | None = None,
         cursor: str | None = None,
+        filters: ContactFilter | None = None,
     ) -> ContactsPage:
+        """One page of a list's contacts; under ``filters`` only those that pass (a cursor
+        is valid only with the filters of the page that gave it)."""
         return await self._client._send(
-            calls.contacts_page(list_id, skip=skip, limit=limit, cursor=cursor)
+            calls.contacts_page(list_id, skip=skip, limit=limit, cursor=cursor, filters=filters)
         )
 
-    async def list(self, list_id: str, *, page_size: int = 1000) -> AsyncIterator[ContactOut]:
-        """Every contact of a list in insertion order, fetched a page at a time (by cursor)."""
+    async def list(
+        self, list_id: str, *, page_size: int = 1000, filters: ContactFilter | None = None
+    ) -> AsyncIterator[ContactOut]:
+        """Every contact of a list (or every one that passes ``filters``) in insertion order,
+        fetched a page at a time (by cursor)."""
         paging = calls.ContactPaging(page_size)
         while True:
-            page = await self.page(list_id, **paging.arguments())
+            page = await self.page(list_id, **paging.arguments(), filters=filters)
             for contact in page.results:
                 yield contact
             if not paging.advance(page):
@@ -299,9 +341,10 @@ class Contacts(_Resource):
         destination: str | Path | IO[bytes],
         *,
         on_progress: Callable[[int], None] | None = None,
+        filters: ContactFilter | None = None,
     ) -> int:
-        """Write a list's contacts as CSV to a path or binary file; returns the contacts
-        written. ``on_progress`` gets the running count."""
+        """Write a list's contacts (or those that pass ``filters``) as CSV to a path or binary
+        file; returns the contacts written. ``on_progress`` gets the running count."""
         counter = RecordCounter()
 
         async def write_to(file: IO[bytes]) -> None:
@@ -310,7 +353,7 @@ class Contacts(_Resource):
                 if counter.feed(chunk) and on_progress:
                     on_progress(max(0, counter.records - 1))
 
-            await self._client._download(calls.export_contacts(list_id), sink)
+            await self._client._download(calls.export_contacts(list_id, filters), sink)
 
         if isinstance(destination, str | Path):
             with Path(destination).open("wb") as file:
@@ -344,6 +387,12 @@ class Jobs(_Resource):
 
     async def cancel(self, job_id: str) -> JobOut:
         return await self._client._send(calls.cancel_job(job_id))
+
+    async def undo(self, job_id: str) -> JobAccepted:
+        """Undo a finished import: queues a job (follow its ``jobId`` with ``wait``) that
+        removes the contacts the import inserted and restores those it updated, unless they
+        changed since."""
+        return await self._client._send(calls.undo_job(job_id))
 
     async def wait(
         self,

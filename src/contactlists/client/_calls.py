@@ -26,7 +26,13 @@ from contactlists.campaigns.schemas import (
     TriggerResult,
     VoiceCampaignBody,
 )
-from contactlists.contacts.schemas import ContactOut, ContactsDeleted, ContactsPage, JobAccepted
+from contactlists.contacts.schemas import (
+    ContactOut,
+    ContactsDeleted,
+    ContactsPage,
+    JobAccepted,
+    OnDuplicate,
+)
 from contactlists.dialer.schemas import (
     LeasedContact,
     LeasedContacts,
@@ -37,7 +43,12 @@ from contactlists.dialer.schemas import (
 )
 from contactlists.dnc.schemas import DncResult, DncResults
 from contactlists.jobs.schemas import JobOut, RowErrorOut
-from contactlists.lists.schemas import V2ContactList, V2ContactListSummary, V2UpdateResult
+from contactlists.lists.schemas import (
+    DedupeKey,
+    V2ContactList,
+    V2ContactListSummary,
+    V2UpdateResult,
+)
 from contactlists.schemas import format_timestamp
 
 T = TypeVar("T")
@@ -105,6 +116,7 @@ def create_list(
     list_type: Literal["call", "sms"] | None = None,
     default_region: str | None = None,
     source: Literal["passiveApi", "passiveApiIntegration"] | None = None,
+    dedupe_key: DedupeKey | None = None,
 ) -> Call[V2ContactList]:
     body = _defined(
         name=name,
@@ -113,6 +125,7 @@ def create_list(
         listType=list_type,
         defaultRegion=default_region,
         source=source,
+        dedupeKey=dedupe_key,
     )
     return Call("POST", "/contactList/createContactList", data_of(V2ContactList), False, json=body)
 
@@ -145,12 +158,14 @@ def update_list(
     description: str | None = None,
     allow_duplicates: bool | None = None,
     default_region: str | None = None,
+    dedupe_key: DedupeKey | None = None,
 ) -> Call[V2UpdateResult]:
     body = _defined(
         name=name,
         description=description,
         allowDuplicates=allow_duplicates,
         defaultRegion=default_region,
+        dedupeKey=dedupe_key,
     )
     return Call("PUT", f"/contactList/{segment(list_id)}", data_of(V2UpdateResult), True, json=body)
 
@@ -171,8 +186,15 @@ def restore_list(list_id: str) -> Call[V2ContactList]:
 # ---------------------------------------------------------------- contacts
 
 
-def add_contacts(list_name: str, contacts: Iterable[JSONObject]) -> Call[JobAccepted]:
-    body = {"contact_list_name": list_name, "data": [dict(item) for item in contacts]}
+def add_contacts(
+    list_name: str, contacts: Iterable[JSONObject], *, on_duplicate: OnDuplicate | None = None
+) -> Call[JobAccepted]:
+    body: dict[str, Any] = {
+        "contact_list_name": list_name,
+        "data": [dict(item) for item in contacts],
+    }
+    if on_duplicate is not None:
+        body["onDuplicate"] = on_duplicate
     return Call(
         "POST",
         "/api/1.1/public/{bot}/campaign/contactList/addContacts",
@@ -182,10 +204,49 @@ def add_contacts(list_name: str, contacts: Iterable[JSONObject]) -> Call[JobAcce
     )
 
 
+@dataclass(frozen=True)
+class ContactFilter:
+    """Which contacts a page, an iteration or an export holds; every given filter must pass.
+
+    ``phone_number`` in any format (the service reads it with the list's region); ``search``
+    a case-insensitive prefix of firstName, lastName or uniqueId (``%`` and ``_`` are
+    literal); ``fields`` custom fields equal to the values (at most 10); ``time_zone`` an IANA
+    name; ``created_after`` (inclusive) and ``created_before`` (exclusive), naive times
+    being UTC. A bad filter is a ``ValidationError`` naming it. Our extension: Kore.ai
+    ignores these parameters.
+    """
+
+    phone_number: str | None = None
+    search: str | None = None
+    fields: Mapping[str, str] = field(default_factory=dict)
+    time_zone: str | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+
+    def params(self) -> dict[str, Any]:
+        return _defined(
+            phoneNumber=self.phone_number,
+            search=self.search,
+            timeZone=self.time_zone,
+            createdAfter=self.created_after.isoformat() if self.created_after else None,
+            createdBefore=self.created_before.isoformat() if self.created_before else None,
+            **{f"fields.{name}": value for name, value in self.fields.items()},
+        )
+
+
+def _filter_params(filters: ContactFilter | None) -> dict[str, Any]:
+    return filters.params() if filters is not None else {}
+
+
 def contacts_page(
-    list_id: str, *, skip: int | None = None, limit: int | None = None, cursor: str | None = None
+    list_id: str,
+    *,
+    skip: int | None = None,
+    limit: int | None = None,
+    cursor: str | None = None,
+    filters: ContactFilter | None = None,
 ) -> Call[ContactsPage]:
-    params = _defined(skip=skip, limit=limit, cursor=cursor)
+    params = {**_filter_params(filters), **_defined(skip=skip, limit=limit, cursor=cursor)}
     return Call(
         "GET",
         f"/contactList/{segment(list_id)}/getAllContacts",
@@ -255,13 +316,38 @@ def upload_contacts(list_id: str) -> Call[JobAccepted]:
     return Call("POST", f"/contactList/{segment(list_id)}/upload", whole(JobAccepted), False)
 
 
-def upload_fields(mapping: Mapping[str, str] | None) -> dict[str, str]:
-    return {"mapping": json.dumps(dict(mapping))} if mapping else {}
+def upload_fields(
+    mapping: Mapping[str, str] | None,
+    encoding: str | None = None,
+    on_duplicate: OnDuplicate | None = None,
+) -> dict[str, str]:
+    """The form fields beside the file: the mapping as JSON, the CSV file's encoding, and
+    what a row matching a contact does."""
+    fields = {"mapping": json.dumps(dict(mapping))} if mapping else {}
+    if encoding:
+        fields["encoding"] = encoding
+    if on_duplicate is not None:
+        fields["onDuplicate"] = on_duplicate
+    return fields
 
 
-def export_contacts(list_id: str) -> Call[None]:
+XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def upload_media_type(file_name: str) -> str:
+    """The file part's media type, by its name: a label only, as the service reads the content."""
+    return XLSX_MEDIA_TYPE if file_name.lower().endswith(".xlsx") else "text/csv"
+
+
+def export_contacts(list_id: str, filters: ContactFilter | None = None) -> Call[None]:
     """The export call; its CSV body is streamed to the caller, not read here."""
-    return Call("GET", f"/contactList/{segment(list_id)}/export", _streamed, True)
+    return Call(
+        "GET",
+        f"/contactList/{segment(list_id)}/export",
+        _streamed,
+        True,
+        params=_filter_params(filters),
+    )
 
 
 def _streamed(response: httpx.Response) -> None:
@@ -282,6 +368,11 @@ def job_errors(job_id: str) -> Call[list[RowErrorOut]]:
 def cancel_job(job_id: str) -> Call[JobOut]:
     # Cancelling a cancelled or finished job leaves it as it is: safe to retry.
     return Call("POST", f"/jobs/{segment(job_id)}/cancel", data_of(JobOut), True)
+
+
+def undo_job(job_id: str) -> Call[JobAccepted]:
+    # A second undo of one import is refused (409): not retried on its own.
+    return Call("POST", f"/jobs/{segment(job_id)}/undo", whole(JobAccepted), False)
 
 
 # ---------------------------------------------------------------- campaigns

@@ -122,6 +122,13 @@ class InvalidStateError(APIError):
     reason = "invalid_state"
 
 
+class ConflictError(APIError):
+    """409: not possible in the present state (an import that cannot be undone, a dedupe key
+    that cannot change)."""
+
+    reason = "conflict"
+
+
 class RequestTimeoutError(APIError):
     reason = "request_timeout"
 
@@ -167,6 +174,7 @@ ERROR_CLASSES: dict[Reason, type[APIError]] = {
         DuplicateNameError,
         ListInUseError,
         InvalidStateError,
+        ConflictError,
         RequestTimeoutError,
         PayloadTooLargeError,
         UnsupportedMediaTypeError,
@@ -179,8 +187,8 @@ ERROR_CLASSES: dict[Reason, type[APIError]] = {
 
 
 # Classes for answers without our envelope (Kore.ai's own `{"errors": [{"msg", "code"}]}`, a
-# proxy's page), by status. 409 is left out: it is a taken name, a list in use or a campaign
-# transition, which only the envelope's reason tells apart.
+# proxy's page), by status. 409 is left out: it is a taken name, a list in use, a campaign
+# transition or a conflict, which only the envelope's reason tells apart.
 STATUS_CLASSES: dict[int, type[APIError]] = {
     400: ValidationFailedError,
     401: InvalidCredentialsError,

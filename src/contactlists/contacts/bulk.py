@@ -14,10 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from contactlists.auth import Caller
 from contactlists.config import Settings
-from contactlists.contacts import repository
+from contactlists.contacts import repository, upsert
 from contactlists.contacts.normalise import MAX_CUSTOM_FIELDS, RowError
 from contactlists.contacts.normalise import Contact as NormalisedContact
-from contactlists.contacts.schemas import AddContactsRequest
+from contactlists.contacts.schemas import AddContactsRequest, OnDuplicate
 from contactlists.contacts.service import merge_columns
 from contactlists.errors import ValidationFailed
 from contactlists.jobs import service as jobs
@@ -58,24 +58,45 @@ async def add(
     target = await lists.find_by_name(
         session, caller, body.contact_list_name, default_region=settings.default_region
     )
+    check_on_duplicate(target, body.onDuplicate)
     return await jobs.enqueue(
         session,
         caller,
         kind=ADD_CONTACTS,
         list_id=target.id,
-        payload={},
+        # Its presence also marks a job whose writes are recorded, so it can be undone.
+        payload={"onDuplicate": body.onDuplicate},
         input_data=body.data,
         total=len(body.data),
     )
 
 
+def check_on_duplicate(target: ContactList, on_duplicate: OnDuplicate) -> None:
+    """``update`` needs rows to match contacts: a list that allows duplicates matches none."""
+    if on_duplicate == "update" and target.allow_duplicates:
+        raise ValidationFailed.field(
+            "onDuplicate",
+            f"contact list {target.name} allows duplicates, so no row matches a contact to "
+            "update; set allowDuplicates to false first",
+        )
+
+
 @dataclass
 class BatchOutcome:
     inserted: int = 0
+    updated: int = 0
     duplicates: int = 0
     invalid: int = 0
     unverified: int = 0  # of those inserted
     errors: list[RowError] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ImportRules:
+    """How an import job treats a row that matches a contact of the list (by its dedupe key)."""
+
+    job_id: str | None = None  # stamped on the contacts it writes, so it can be undone
+    on_duplicate: OnDuplicate = "skip"
 
 
 async def store_batch(
@@ -85,8 +106,13 @@ async def store_batch(
     bot_id: str,
     list_id: str,
     results: Sequence[NormalisedContact | RowError],
+    rules: ImportRules = ImportRules(),  # frozen: sharing the default is safe
 ) -> BatchOutcome | None:
-    """Store one normalised batch into a live list; None when the list is gone."""
+    """Store one normalised batch into a live list; None when the list is gone.
+
+    Rows that match a contact (a list without duplicates) are skipped as duplicates or, with
+    ``update``, overwrite that contact's given fields, its values before kept for an undo.
+    """
     target = await lists_repository.lock_live(
         session, account_id=account_id, bot_id=bot_id, list_id=list_id
     )
@@ -101,8 +127,10 @@ async def store_batch(
         else:
             candidates.append(result)
     keep = _within_column_limit(target.columns, candidates, outcome)
+    updates: dict[int, NormalisedContact] = {}
     if not target.allow_duplicates:
-        keep = await _without_duplicates(session, target, keep, outcome)
+        keep = _with_key(target.dedupe_key, keep, outcome)
+        keep, updates = await upsert.match(session, target, keep, outcome, rules)
     now = utcnow()
     ids = new_contact_ids(len(keep))
     rows = [
@@ -121,21 +149,49 @@ async def store_batch(
             "fields": contact.fields,
             "created_at": now,
             "updated_at": now,
+            "import_job_id": rules.job_id,
+            "last_job_id": rules.job_id,
         }
         for index, contact in enumerate(keep, start=1)
     ]
     await repository.insert_many(session, rows)
+    outcome.updated = await upsert.overwrite(session, target, updates, rules, now)
     await lists_repository.record_contacts_change(
         session,
         account_id=account_id,
         list_id=list_id,
         added=len(rows),
         last_position=target.last_position + len(rows),
-        columns=merge_columns(target.columns, keep),
+        columns=merge_columns(target.columns, [*keep, *updates.values()]),
     )
     outcome.inserted = len(rows)
     outcome.unverified = sum(not contact.phone_verified for contact in keep)
     return outcome
+
+
+def _with_key(
+    dedupe_key: str, candidates: list[NormalisedContact], outcome: BatchOutcome
+) -> list[NormalisedContact]:
+    """A list matched by uniqueId refuses rows without one: they could match nothing, and two
+    of them could not be told apart (a row error, ``required``)."""
+    if dedupe_key != "uniqueId":
+        return candidates
+    kept = []
+    for contact in candidates:
+        if contact.unique_id is None:
+            outcome.invalid += 1
+            outcome.errors.append(
+                RowError(
+                    row=contact.row,
+                    field="uniqueId",
+                    code="required",
+                    value="",
+                    message="uniqueId is required: the list tells its contacts apart by it",
+                )
+            )
+            continue
+        kept.append(contact)
+    return kept
 
 
 def _within_column_limit(
@@ -164,35 +220,3 @@ def _within_column_limit(
         known.update(dict.fromkeys(new))
         kept.append(contact)
     return kept
-
-
-async def _without_duplicates(
-    session: AsyncSession,
-    target: ContactList,
-    candidates: Sequence[NormalisedContact],
-    outcome: BatchOutcome,
-) -> list[NormalisedContact]:
-    """Drop numbers already in the list or earlier in the batch, counting each as a duplicate."""
-    seen = await repository.existing_phones(
-        session,
-        account_id=target.account_id,
-        list_id=target.id,
-        phones={contact.phone for contact in candidates},
-    )
-    keep: list[NormalisedContact] = []
-    for contact in candidates:
-        if contact.phone in seen:
-            outcome.duplicates += 1
-            outcome.errors.append(
-                RowError(
-                    row=contact.row,
-                    field="phoneNumber",
-                    code="duplicate",
-                    value=contact.phone,
-                    message=f"{contact.phone} is already in the list, which allows no duplicates",
-                )
-            )
-            continue
-        seen.add(contact.phone)
-        keep.append(contact)
-    return keep

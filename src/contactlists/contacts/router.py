@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query
 
 from contactlists.auth import ReadCaller, WriteCaller
 from contactlists.contacts import bulk, service
+from contactlists.contacts.filter_params import ContactFilters
 from contactlists.contacts.schemas import (
     AddContactsRequest,
     ContactOut,
@@ -59,6 +60,7 @@ async def add_contacts(
 async def get_all_contacts(
     caller: ReadCaller,
     list_id: ListId,
+    filters: ContactFilters,
     session: SessionDep,
     skip: Annotated[int, Query(ge=0, le=MAX_SKIP, description="Contacts to skip.")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000, description="Page size.")] = 50,
@@ -66,12 +68,21 @@ async def get_all_contacts(
         str | None,
         Query(
             max_length=64,
-            description="`nextCursor` of the previous page: constant time at any depth.",
+            description="`nextCursor` of the previous page: constant time at any depth. Valid "
+            "only with the filters of that page.",
         ),
     ] = None,
 ) -> Any:
-    """Page through a list's contacts in insertion order."""
-    page = await service.page(session, caller, list_id, skip=skip, limit=limit, cursor=cursor)
+    """Page through a list's contacts in insertion order, optionally filtered (extension).
+
+    Filters combine with AND: the parameters below, and `fields.<name>=<value>` (a custom field
+    equal to the value; at most 10). Under filters `totalResults` and `totalPages` are null
+    (the matches are not counted); follow `nextCursor`, which is valid only with the same
+    filters.
+    """
+    page = await service.page(
+        session, caller, list_id, skip=skip, limit=limit, cursor=cursor, raw_filters=filters
+    )
     return Success(message="Contacts retrieved successfully", data=page)
 
 

@@ -21,6 +21,11 @@ from contactlists.schemas import Timestamp
 DEFAULT_MAX_BATCH = 10_000
 
 
+# What an import does with a row that matches a contact of the list (extension): skip it as a
+# duplicate (Kore.ai's behaviour), or overwrite the contact's given fields.
+OnDuplicate = Literal["skip", "update"]
+
+
 class AddContactsRequest(BaseModel):
     """Body of addContacts: the list by name and the contacts to add."""
 
@@ -35,6 +40,7 @@ class AddContactsRequest(BaseModel):
     # the body dependency and checked before any item is: a body of a million bad items is
     # one error, not a million.
     data: list[dict[str, Any]] = Field(min_length=1)
+    onDuplicate: OnDuplicate = "skip"
 
     @field_validator("data", mode="before")
     @classmethod
@@ -117,7 +123,8 @@ class ContactsPage(BaseModel):
     skip: int
     limit: int
     hasMore: bool
-    totalPages: int
-    totalResults: int
+    # Null when the page is filtered (extension): the matches are not counted.
+    totalPages: int | None
+    totalResults: int | None
     # Ours (extension): absent from Kore.ai's pages.
     nextCursor: str | None = None

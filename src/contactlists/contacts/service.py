@@ -27,6 +27,7 @@ from contactlists.contacts.schemas import (
     ContactsPage,
     TimeZoneCount,
 )
+from contactlists.contacts.search import Filters, RawFilters, read_filters
 from contactlists.errors import DuplicateName, NotFound, ValidationFailed
 from contactlists.lists import repository as lists_repository
 from contactlists.lists import service as lists
@@ -51,25 +52,39 @@ def merge_columns(known: list[str], contacts: Sequence[NormalisedContact]) -> li
 # ---------------------------------------------------------------- reading
 
 
-def encode_cursor(position: int) -> str:
-    return base64.urlsafe_b64encode(f"p{position}".encode()).decode().rstrip("=")
+# ASCII digits only: int() reads other scripts' digits too.
+_CURSOR = re.compile(r"p(?P<position>[0-9]{1,20})(?:f(?P<filters>[0-9a-f]{12}))?")
 
 
-def decode_cursor(cursor: str) -> int:
+def encode_cursor(position: int, filters: Filters | None = None) -> str:
+    """An opaque cursor: the last position read and, under filters, their fingerprint."""
+    mark = f"f{filters.fingerprint()}" if filters else ""
+    return base64.urlsafe_b64encode(f"p{position}{mark}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, filters: Filters | None = None) -> int:
+    """The position after which the page starts; a 400 for a cursor not issued under the same
+    filters (its position would skip or repeat contacts under others)."""
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        digits = text.removeprefix("p")
-        # Positions are 64-bit integers in both databases; a larger one cannot be bound.
-        if text == digits or not (digits.isascii() and digits.isdigit()):
+        parts = _CURSOR.fullmatch(text)
+        if parts is None:
             raise ValueError(text)
-        position = int(digits)
+        position = int(parts["position"])
+        # Positions are 64-bit integers in both databases; a larger one cannot be bound.
         if position > MAX_POSITION:
             raise ValueError(text)
-        return position
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise ValidationFailed.field(
             "cursor", "cursor is not a cursor this service issued"
         ) from None
+    if (parts["filters"] or "") != (filters.fingerprint() if filters else ""):
+        raise ValidationFailed.field(
+            "cursor",
+            "cursor was issued for other filters; give the same filters, or start again "
+            "without a cursor",
+        )
+    return position
 
 
 def contact_out(contact: Contact) -> ContactOut:
@@ -96,10 +111,13 @@ async def page(
     skip: int,
     limit: int,
     cursor: str | None,
+    raw_filters: RawFilters | None = None,
 ) -> ContactsPage:
-    """A page of the list's contacts in insertion order, by offset or (in constant time) cursor."""
+    """A page of the list's contacts in insertion order, by offset or (in constant time) cursor,
+    of those that pass the filters (contacts.search)."""
     target = await lists.get(session, caller, list_id)
-    after = decode_cursor(cursor) if cursor is not None else None
+    filters = read_filters(raw_filters or RawFilters(), target.default_region)
+    after = decode_cursor(cursor, filters) if cursor is not None else None
     # One row more than asked tells whether another page follows, exactly.
     found = await repository.page(
         session,
@@ -108,18 +126,21 @@ async def page(
         after_position=after,
         skip=skip,
         limit=limit + 1,
+        filters=filters,
     )
     has_more = len(found) > limit
     found = found[:limit]
-    total = target.total_record_count
+    # Under filters the matches are not counted: that would read every one of them, on every
+    # page, which is what the cursor spares.
+    total = None if filters else target.total_record_count
     return ContactsPage(
         results=[contact_out(contact) for contact in found],
         skip=0 if after is not None else skip,
         limit=limit,
         hasMore=has_more,
-        totalPages=math.ceil(total / limit),
+        totalPages=None if total is None else math.ceil(total / limit),
         totalResults=total,
-        nextCursor=encode_cursor(found[-1].position) if has_more else None,
+        nextCursor=encode_cursor(found[-1].position, filters) if has_more else None,
     )
 
 
@@ -201,6 +222,30 @@ def _stored_values(contact: NormalisedContact) -> dict[str, object]:
     }
 
 
+async def _refuse_taken_unique_id(
+    session: AsyncSession, target: ContactList, current: Contact, result: NormalisedContact
+) -> None:
+    """A list without duplicates keyed by uniqueId keeps each contact's uniqueId its own (the
+    number may repeat there), and a contact without one could not be told apart."""
+    if target.allow_duplicates or target.dedupe_key != "uniqueId":
+        return
+    if result.unique_id is None:
+        raise ValidationFailed.field(
+            "uniqueId", "uniqueId is required: the list tells its contacts apart by it"
+        )
+    if result.unique_id != current.unique_id and await repository.key_taken(
+        session,
+        account_id=target.account_id,
+        list_id=target.id,
+        key="uniqueId",
+        value=result.unique_id,
+        other_than=current.id,
+    ):
+        raise DuplicateName(
+            f"uniqueId {result.unique_id} is already in the list, which allows no duplicates."
+        )
+
+
 async def update_one(
     session: AsyncSession,
     caller: Caller,
@@ -225,8 +270,10 @@ async def update_one(
     values = _stored_values(result)
     if all(getattr(current, name) == value for name, value in values.items()):
         return current
+    await _refuse_taken_unique_id(session, target, current, result)
     if (
         not target.allow_duplicates
+        and target.dedupe_key == "phoneNumber"
         and result.phone != current.phone
         and await repository.phone_taken(
             session,
@@ -242,7 +289,8 @@ async def update_one(
         account_id=caller.account_id,
         list_id=list_id,
         contact_id=contact_id,
-        values={**values, "updated_at": utcnow()},
+        # Edited by hand: no longer any import's to undo.
+        values={**values, "updated_at": utcnow(), "last_job_id": None},
     )
     if updated is None:  # not reachable while the list's lock is held
         raise _contact_not_found(contact_id)

@@ -15,6 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from contactlists.auth import Caller
 from contactlists.dialer import repository, windows
+from contactlists.dialer.admission import admit
+from contactlists.dialer.schedule import KORE_TIME
 from contactlists.dialer.schemas import (
     CallbackRequestItem,
     CallbackResult,
@@ -23,7 +25,8 @@ from contactlists.dialer.schemas import (
     ContactStatus,
     ScheduleRequest,
 )
-from contactlists.dialer.service import Strategy, admit, find_campaign
+from contactlists.dialer.service import find_campaign
+from contactlists.dialer.strategy import Strategy
 from contactlists.errors import NotFound, ValidationFailed
 from contactlists.models.base import utcnow
 from contactlists.models.campaigns import Campaign
@@ -41,7 +44,6 @@ KORE_OUTCOMES = {
     "failed": "failed",
     "callback": "",
 }
-KORE_TIME = "%Y-%m-%d %H:%M:%S"
 
 
 def _dialer_outcome(record: DialingRecord) -> str:

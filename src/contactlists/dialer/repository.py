@@ -342,8 +342,6 @@ async def leases(
             .execution_options(populate_existing=True)
         )
     )
-    keys = [(lease.list_id, lease.position) for lease in found]
-    contacts = await existing_keys(session, account_id=account_id, keys=keys)
     answer = {}
     for lease in found:
         record = await session.get(
@@ -351,7 +349,8 @@ async def leases(
             (account_id, campaign_id, lease.list_id, lease.position),
             populate_existing=True,
         )
-        reachable = lease.list_id in live_list_ids and (lease.list_id, lease.position) in contacts
+        # A deleted contact took its record with it (the foreign key cascades).
+        reachable = lease.list_id in live_list_ids and record is not None
         answer[lease.id] = LeaseFound(lease, record, reachable)
     return answer
 
@@ -409,50 +408,25 @@ async def outcome_of(session: AsyncSession, *, account_id: str, lease_id: str) -
 async def summary_rows(
     session: AsyncSession, *, account_id: str, campaign_id: str, list_ids: Sequence[str]
 ) -> list[Any]:
-    """(state, rank, phone, zones) of every record of the campaign whose contact exists."""
+    """(state, rank, phone, zones) of every record of the campaign's lists.
+
+    A record goes with its contact (the foreign key cascades), so every record read has one.
+    """
     if not list_ids:
         return []
-    rows = (
-        await session.execute(
-            select(
-                DialingRecord.list_id,
-                DialingRecord.position,
-                DialingRecord.state,
-                DialingRecord.rank,
-                DialingRecord.phone,
-                DialingRecord.zones,
-            ).where(
-                *_campaign_rows(account_id, campaign_id),
-                DialingRecord.list_id.in_(list_ids),
-                DialingRecord.state != GONE,
-            )
+    rows = await session.execute(
+        select(
+            DialingRecord.state,
+            DialingRecord.rank,
+            DialingRecord.phone,
+            DialingRecord.zones,
+        ).where(
+            *_campaign_rows(account_id, campaign_id),
+            DialingRecord.list_id.in_(list_ids),
+            DialingRecord.state != GONE,
         )
-    ).all()
-    existing = await existing_keys(
-        session, account_id=account_id, keys=[(row.list_id, row.position) for row in rows]
     )
-    return [row for row in rows if (row.list_id, row.position) in existing]
-
-
-async def existing_keys(
-    session: AsyncSession, *, account_id: str, keys: Sequence[ContactKey]
-) -> set[ContactKey]:
-    """Which of these contacts exist (probes of the contact's primary key, per list)."""
-    by_list: dict[str, list[int]] = {}
-    for list_id, position in keys:
-        by_list.setdefault(list_id, []).append(position)
-    found: set[ContactKey] = set()
-    for list_id, positions in by_list.items():
-        for start in range(0, len(positions), LOOKUP_CHUNK):
-            rows = await session.scalars(
-                select(Contact.position).where(
-                    Contact.account_id == account_id,
-                    Contact.list_id == list_id,
-                    Contact.position.in_(positions[start : start + LOOKUP_CHUNK]),
-                )
-            )
-            found.update((list_id, position) for position in rows)
-    return found
+    return list(rows.all())
 
 
 # ---------------------------------------------------------------- Kore.ai's routes

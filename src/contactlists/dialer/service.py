@@ -1,14 +1,12 @@
-"""The dialer's rules (CONTRACT §9): admission, the pick, outcomes and the summary.
+"""The dialer's rules (CONTRACT §9): the pick, outcomes and the summary.
 
 Every rule about time takes ``now`` from the caller (the request's clock), never the wall clock.
 """
 
 from __future__ import annotations
 
-import re
 import uuid
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from contactlists.auth import Caller
 from contactlists.dialer import repository, windows
+from contactlists.dialer.admission import admit, admit_apart, zones_text
 from contactlists.dialer.repository import CampaignLists, Candidate
 from contactlists.dialer.schemas import (
     LeasedContact,
@@ -24,12 +23,12 @@ from contactlists.dialer.schemas import (
     OutcomeResult,
     Summary,
 )
+from contactlists.dialer.strategy import Strategy
 from contactlists.dialer.windows import LocalHours
 from contactlists.dnc import repository as dnc_repository
 from contactlists.dnc import service as dnc
 from contactlists.errors import InvalidState, NotFound, Problem, ValidationFailed
 from contactlists.lists.dnc import ensure_default_dnc
-from contactlists.models.base import utcnow
 from contactlists.models.campaigns import Campaign
 from contactlists.models.dialing import (
     DNC,
@@ -41,7 +40,6 @@ from contactlists.models.dialing import (
     READY,
     WAITING,
     WINDOW,
-    DialingAdmission,
     DialingRecord,
 )
 from contactlists.models.lists import ContactList
@@ -52,41 +50,9 @@ ENDING = frozenset({"completed", "answered", "do_not_call"})
 # A number held by a DNC entry without an end is looked at again after this long, so a number
 # taken off the list comes back.
 DNC_RECHECK = timedelta(hours=1)
-# Contacts without a (numeric) contactPriority come after every contact with one.
-NO_PRIORITY = 2**62
-PRIORITY_TEXT = re.compile(r"^\s*[0-9]{1,15}\s*$")
-ZONES_MAX = 1024
-# Low bits of the order key that hold the position: creation times in milliseconds fit the
-# other 43 bits until the year 2248.
-SEQ_POSITION_BITS = 19
 # A pick reads at least this many candidates at a time, and parks at most this many rounds.
 PICK_BATCH = 200
 PICK_ROUNDS = 50
-
-
-@dataclass(frozen=True)
-class Strategy:
-    """What the campaign's own Kore.ai settings say about dialing."""
-
-    max_attempts: int
-    retry: timedelta
-    lifo: bool
-    calling_hours: dict[str, Any]
-
-    @property
-    def zone(self) -> str:
-        return str(self.calling_hours["timezone"])
-
-    @classmethod
-    def of(cls, campaign: Campaign) -> Strategy:
-        strategy = campaign.document.get("dialingStrategy", {})
-        # SMS campaigns carry no attempt rules: one message per contact.
-        return cls(
-            max_attempts=int(strategy.get("maxAttemptsPerRecord", 1)),
-            retry=timedelta(minutes=int(strategy.get("defaultRetryPeriod", 60))),
-            lifo=strategy.get("dialingOrder") == "LIFO",
-            calling_hours=dict(strategy["callingHours"]),
-        )
 
 
 def _not_found(campaign_id: str) -> NotFound:
@@ -100,188 +66,6 @@ async def find_campaign(session: AsyncSession, caller: Caller, campaign_id: str)
     if found is None:
         raise _not_found(campaign_id)
     return found
-
-
-# ---------------------------------------------------------------- admission
-
-
-def _priority(text: str | None) -> int:
-    return int(text) if text is not None and PRIORITY_TEXT.match(text) else NO_PRIORITY
-
-
-def _zones(contact: Any) -> str:
-    zones = list(windows.zones_of(contact.time_zone, contact.phone))
-    # A number of a whole numbering plan (toll-free) can name dozens of zones; keep what fits.
-    while len(windows.join_zones(zones)) > ZONES_MAX:
-        zones.pop()
-    return windows.join_zones(zones)
-
-
-def _record_row(
-    caller: Caller, campaign: Campaign, list_id: str, contact: Any, lifo: bool, now: datetime
-) -> dict[str, Any]:
-    # Creation time first (the contract's "oldest contact first", across lists), then the
-    # position within a batch that shares its creation time, in the low bits.
-    created = int(contact.created_at.timestamp() * 1000) << SEQ_POSITION_BITS
-    created |= contact.position & ((1 << SEQ_POSITION_BITS) - 1)
-    return {
-        "account_id": caller.account_id,
-        "campaign_id": campaign.id,
-        "list_id": list_id,
-        "position": contact.position,
-        "contact_id": contact.id,
-        "phone": contact.phone,
-        "zones": _zones(contact),
-        "state": READY,
-        "due_at": None,
-        "rank": 1,
-        "priority": _priority(contact.contact_priority),
-        "seq": -created if lifo else created,
-        "attempts": 0,
-        "last_outcome": None,
-        "callback_at": None,
-        "lease_id": None,
-        "dialer_id": None,
-        "dispositions": [],
-        "bot_session_id": None,
-        "detail": None,
-        "updated_at": now,
-    }
-
-
-def _admitted_up_to(known: Mapping[str, DialingAdmission], list_id: str) -> int:
-    """The last position of the list admitted into the campaign's records (0: none yet)."""
-    admission = known.get(list_id)
-    return admission.position if admission else 0
-
-
-async def admit_apart(
-    apart: async_sessionmaker[AsyncSession], caller: Caller, campaign_id: str
-) -> None:
-    """Admit the campaign's new contacts in short transactions of their own, one chunk each.
-
-    Run before the request's own transaction starts. Admitters take turns per chunk on the
-    campaign's row (SQLite: its single writer; PostgreSQL: the row lock), so two never insert
-    the same records at once, and other dialers' picks go on between chunks: nobody waits for a
-    whole campaign's admission. Once every list is admitted this is one short read.
-    """
-    while True:
-        async with apart() as own, own.begin():
-            campaign = await repository.campaign(
-                own, account_id=caller.account_id, bot_id=caller.bot_id, campaign_id=campaign_id
-            )
-            if campaign is None:
-                return
-            lists = await repository.lists_of(
-                own, account_id=caller.account_id, campaign_id=campaign.id
-            )
-            known = await repository.admitted(
-                own, account_id=caller.account_id, campaign_id=campaign.id
-            )
-            behind = [
-                item
-                for item in lists.contacts
-                if _admitted_up_to(known, item.id) < item.last_position
-            ]
-            if not behind:
-                return
-            if repository.is_postgres(own):
-                await repository.lock_campaign(own, campaign)
-                known = await repository.admitted(
-                    own, account_id=caller.account_id, campaign_id=campaign.id
-                )
-            contact_list = behind[0]
-            position = _admitted_up_to(known, contact_list.id)
-            if position >= contact_list.last_position:
-                continue  # another admitter did it meanwhile
-            strategy = Strategy.of(campaign)
-            contacts = await repository.contacts_after(
-                own,
-                account_id=caller.account_id,
-                list_id=contact_list.id,
-                position=position,
-                limit=repository.ADMIT_CHUNK,
-            )
-            await repository.insert_records(
-                own,
-                [
-                    _record_row(caller, campaign, contact_list.id, contact, strategy.lifo, utcnow())
-                    for contact in contacts
-                ],
-            )
-            # Positions up to last_position are all committed (the list's row lock orders its
-            # writers), so none is left behind when the list's last contacts were deleted.
-            position = contacts[-1].position if contacts else contact_list.last_position
-            await repository.set_admitted(
-                own,
-                account_id=caller.account_id,
-                campaign_id=campaign.id,
-                list_id=contact_list.id,
-                position=position,
-                lifo=strategy.lifo,
-            )
-
-
-async def admit(
-    session: AsyncSession,
-    caller: Caller,
-    campaign: Campaign,
-    lists: CampaignLists,
-    strategy: Strategy,
-    now: datetime,
-) -> None:
-    """Give every contact of the campaign's lists not seen yet its dialing record, in the
-    request's transaction (what :func:`admit_apart` left: contacts added since)."""
-    known = await repository.admitted(
-        session, account_id=caller.account_id, campaign_id=campaign.id
-    )
-    if not any(_admitted_up_to(known, item.id) < item.last_position for item in lists.contacts):
-        return
-    await _admit_locked(session, caller, campaign, lists, strategy, now)
-
-
-async def _admit_locked(
-    session: AsyncSession,
-    caller: Caller,
-    campaign: Campaign,
-    lists: CampaignLists,
-    strategy: Strategy,
-    now: datetime,
-) -> None:
-    await repository.lock_campaign(session, campaign)
-    known = await repository.admitted(
-        session, account_id=caller.account_id, campaign_id=campaign.id
-    )
-    for contact_list in lists.contacts:
-        position = _admitted_up_to(known, contact_list.id)
-        if position >= contact_list.last_position:
-            continue  # nothing new: no read of the list at all
-        while True:
-            contacts = await repository.contacts_after(
-                session,
-                account_id=caller.account_id,
-                list_id=contact_list.id,
-                position=position,
-                limit=repository.ADMIT_CHUNK,
-            )
-            if not contacts:
-                break
-            await repository.insert_records(
-                session,
-                [
-                    _record_row(caller, campaign, contact_list.id, contact, strategy.lifo, now)
-                    for contact in contacts
-                ],
-            )
-            position = contacts[-1].position
-        await repository.set_admitted(
-            session,
-            account_id=caller.account_id,
-            campaign_id=campaign.id,
-            list_id=contact_list.id,
-            position=position,
-            lifo=strategy.lifo,
-        )
 
 
 async def _blocking_lists(
@@ -340,6 +124,19 @@ def _leased(candidate: Candidate, lease_id: str, attempt: int, expires: datetime
     )
 
 
+def _refreshed(batch: Sequence[Candidate]) -> dict[int, tuple[str, str]]:
+    """The new (phone, zones) of each candidate whose contact's number or time zone changed
+    since its record was made, by the candidate's id()."""
+    found = {}
+    for candidate in batch:
+        if candidate.contact is None:
+            continue
+        now_stored = (candidate.contact.phone, zones_text(candidate.contact))
+        if now_stored != (candidate.record.phone, candidate.record.zones):
+            found[id(candidate)] = now_stored
+    return found
+
+
 def _key(record: DialingRecord) -> dict[str, Any]:
     return {
         "account_id": record.account_id,
@@ -368,7 +165,7 @@ async def next_contacts(
             f"Campaign {campaign.name} is {campaign.status}; only an Active campaign is dialed."
         )
     strategy, lists = await _prepared(session, caller, campaign, now)
-    if not windows.campaign_open(strategy.calling_hours, now):
+    if not strategy.open(now):
         return []
     blocking = await _blocking_lists(session, caller, lists)
     list_ids = [item.id for item in lists.contacts]
@@ -383,35 +180,42 @@ async def next_contacts(
             list_ids=list_ids,
             limit=max(wanted, PICK_BATCH),
         )
+        # A contact's number or zone can change after admission (an edit, an upsert, an undo):
+        # what is checked is the number that would be dialled, and the record takes it on.
+        refreshed = _refreshed(batch)
         held = await dnc.blocking(
             session,
             account_id=caller.account_id,
             lists=blocking,
-            phones={candidate.record.phone for candidate in batch},
+            phones={refreshed.get(id(c), (c.record.phone, ""))[0] for c in batch},
             now=now,
         )
         changes: list[dict[str, Any]] = []
         leases: list[dict[str, Any]] = []
         for candidate in batch:
             record = candidate.record
+            phone, stored_zones = refreshed.get(id(candidate), (record.phone, record.zones))
+            key = _key(record)
+            if id(candidate) in refreshed:
+                key |= {"phone": phone, "zones": stored_zones}
             if candidate.contact is None:
-                changes.append({**_key(record), "state": GONE, "due_at": None})
+                changes.append({**key, "state": GONE, "due_at": None})
             elif record.attempts >= strategy.max_attempts:
-                changes.append({**_key(record), "state": EXHAUSTED, "due_at": None})
-            elif record.phone in held:
-                due = _dnc_until(held[record.phone], now)
-                changes.append({**_key(record), "state": DNC, "due_at": due})
+                changes.append({**key, "state": EXHAUSTED, "due_at": None})
+            elif phone in held:
+                due = _dnc_until(held[phone], now)
+                changes.append({**key, "state": DNC, "due_at": due})
             elif not windows.contact_open(
-                zones := windows.split_zones(record.zones, strategy.zone), now, local_hours
+                zones := windows.split_zones(stored_zones, strategy.zone), now, local_hours
             ):
                 due = windows.next_contact_opening(zones, now, local_hours)
-                changes.append({**_key(record), "state": WINDOW, "due_at": due})
+                changes.append({**key, "state": WINDOW, "due_at": due})
             elif len(chosen) < body.limit:
                 lease_id = f"ls-{uuid.uuid4()}"
                 attempt = record.attempts + 1
                 changes.append(
                     {
-                        **_key(record),
+                        **key,
                         "state": LEASED,
                         "due_at": expires,
                         "lease_id": lease_id,
@@ -586,7 +390,7 @@ async def summary(
         phones={row.phone for row in open_rows},
         now=now,
     )
-    campaign_open = windows.campaign_open(strategy.calling_hours, now)
+    campaign_open = strategy.open(now)
     counts = dict.fromkeys(
         ("leased", "waitingRetry", "callbacks", "outsideWindow", "dnc", "optedOut",
          "exhausted", "done", "eligibleNow"),

@@ -1,12 +1,14 @@
 """Reading uploaded contact CSV files and writing the export CSV (CONTRACT §4.8).
 
-Pure: the standard library only, so the upload route can validate a file before anything is
-queued and the job can read it later, row by row, without either knowing about the database.
+Pure (the standard library, and charset-normalizer to name a file's likely encoding), so the
+upload route can validate a file before anything is queued and the job can read it later, row by
+row, without either knowing about the database.
 
-Files are read as streams (``gzip``/``open`` → ``TextIOWrapper`` → ``csv.reader``): memory does not
-grow with the file, whose size is limited only by the upload limit. The csv module's field size
-limit (131,072 characters) bounds a single cell, so even an unclosed quote cannot swallow the file
-into memory.
+Files are read as streams (``gzip``/``open`` → ``TextIOWrapper`` → ``csv.reader``), decoded by an
+incremental decoder of the upload's encoding (``imports.encodings``; UTF-8 by default, a byte order
+mark dropped in any encoding): memory does not grow with the file, whose size is limited only by
+the upload limit. The csv module's field size limit (131,072 characters) bounds a single cell, so
+even an unclosed quote cannot swallow the file into memory.
 
 Cells are returned exactly as written — surrounding whitespace included; trimming and validating
 values is the normaliser's job. Line numbers are physical lines of the file (the header is line 1),
@@ -28,8 +30,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
+from contactlists.imports.encodings import DEFAULT_ENCODING, label, not_text
 from contactlists.imports.formulas import QUOTE, neutralise, neutralise_phone, restore
 
 if TYPE_CHECKING:
@@ -111,13 +114,29 @@ def _open_binary(path: Path) -> Iterator[io.BufferedReader | gzip.GzipFile]:
 
 
 @contextmanager
-def _open_records(path: Path) -> Iterator[_Records]:
-    """The file's CSV records, decoded as strict UTF-8 with an optional BOM dropped."""
+def _open_records(path: Path, encoding: str) -> Iterator[_Records]:
+    """The file's CSV records, decoded strictly in ``encoding`` with an optional BOM dropped."""
     with (
         _open_binary(path) as binary,
-        io.TextIOWrapper(binary, encoding="utf-8-sig", newline="") as text,
+        io.TextIOWrapper(binary, encoding=encoding, newline="") as text,
     ):
         yield _Records(csv.reader(text))
+
+
+class Records(Protocol):
+    """Where an upload's records come from: a CSV file, or a workbook's sheet (xlsx_files)."""
+
+    last_line: int
+
+    def next(self) -> tuple[int, list[str]] | None:
+        """The next non-blank record with its first line (or row), or None at the end."""
+
+
+BOM = "\ufeff"
+
+
+def is_blank(cells: Sequence[str]) -> bool:
+    return not any(cell and not cell.isspace() for cell in cells)
 
 
 class _Records:
@@ -133,45 +152,63 @@ class _Records:
         for cells in self._reader:
             start = self.last_line + 1
             self.last_line = self._reader.line_num
-            if any(cell and not cell.isspace() for cell in cells):
+            if start == 1 and cells:
+                # A byte order mark the codec keeps as a character (utf-16-le and -be do).
+                cells[0] = cells[0].removeprefix(BOM)
+            if not is_blank(cells):
                 # Undo the export's formula neutralisation; only a leading quote can need it.
                 return start, [restore(cell) if cell[:1] == QUOTE else cell for cell in cells]
         return None
 
 
 @contextmanager
-def _file_errors(records: _Records | None) -> Iterator[None]:
+def _file_errors(records: _Records | None, encoding: str) -> Iterator[None]:
     """Turns damage found while decoding or parsing into CsvFileError, saying where it is."""
     try:
         yield
     except csv.Error as exc:
         where = "" if records is None else f"line {records.last_line + 1}: "
         raise CsvFileError("file", f"{where}not a readable CSV record ({exc})") from exc
-    except (UnicodeDecodeError, *_GZIP_ERRORS) as exc:
+    except (UnicodeError, *_GZIP_ERRORS) as exc:
         # Decoding runs a chunk ahead of parsing: the damage is somewhere after the last record.
         where = (
             "" if records is None or not records.last_line else f"after line {records.last_line}: "
         )
-        problem = (
-            "the file is not UTF-8 text"
-            if isinstance(exc, UnicodeDecodeError)
-            else "the gzip data is corrupt or truncated"
-        )
+        if isinstance(exc, UnicodeError):
+            problem = _not_decodable(encoding, exc)
+        else:
+            problem = "the gzip data is corrupt or truncated"
         raise CsvFileError("file", where + problem) from exc
 
 
-def _sniff(path: Path) -> None:
-    """Rejects binary content: NUL bytes or invalid UTF-8 in the first 64 KiB (decompressed)."""
-    with _file_errors(None), _open_binary(path) as binary:
+def _not_decodable(encoding: str, exc: UnicodeError) -> str:
+    """The message for bytes that ``encoding`` cannot decode, naming the likely encoding."""
+    # The decoder was given a chunk of the file (``exc.object``): the guess reads that chunk.
+    # (UTF-16 and UTF-32 without a byte order mark raise a bare UnicodeError, without it.)
+    chunk = exc.object if isinstance(exc, UnicodeDecodeError) else b""
+    return not_text(encoding, bytes(chunk), f"the file is not {label(encoding)} text")
+
+
+def _sniff(path: Path, encoding: str) -> None:
+    """Rejects binary content: NUL characters, or bytes ``encoding`` cannot decode, in the first
+    64 KiB (decompressed); the message names the encoding the bytes look like."""
+    with _file_errors(None, encoding), _open_binary(path) as binary:
         head = binary.read(SNIFF_BYTES)
         whole = len(head) < SNIFF_BYTES or not binary.read(1)
-    if b"\x00" in head:
-        raise CsvFileError("file", "the file is binary or not UTF-8 text (it contains NUL bytes)")
     try:
         # A multi-byte character may straddle the sniff's end unless the file ends there.
-        codecs.getincrementaldecoder("utf-8")().decode(head, final=whole)
-    except UnicodeDecodeError as exc:
-        raise CsvFileError("file", "the file is not UTF-8 text (or it is binary)") from exc
+        text: str | None = codecs.getincrementaldecoder(encoding)().decode(head, final=whole)
+    except UnicodeError:
+        text = None
+    if text is not None and "\x00" not in text:
+        return
+    # NUL characters, or undecodable bytes among NUL bytes: binary data, or UTF-16 read as
+    # UTF-8 (mostly NULs); a UTF-16 file decodes to none.
+    if text is not None or b"\x00" in head:
+        problem = f"the file is binary or not {label(encoding)} text (it contains NUL bytes)"
+    else:
+        problem = f"the file is not {label(encoding)} text (or it is binary)"
+    raise CsvFileError("file", not_text(encoding, head, problem))
 
 
 def _check_header(header: list[str]) -> None:
@@ -241,16 +278,16 @@ class _Measured(io.RawIOBase):
         return len(data)
 
 
-def check_whole_file(path: Path, limits: FileLimits) -> None:
+def check_whole_file(path: Path, limits: FileLimits, encoding: str = DEFAULT_ENCODING) -> None:
     """Reads the whole upload once, before it is queued: refuses it (``CsvFileError``) unless
-    it decompresses within ``limits``, is UTF-8 throughout, and every record parses with
-    quotes closed and at most ``MAX_COLUMNS`` cells, none longer than the csv module's field
-    limit (128 KiB). Blocking: run it in a thread."""
+    it decompresses within ``limits``, is text in ``encoding`` throughout, and every record
+    parses with quotes closed and at most ``MAX_COLUMNS`` cells, none longer than the csv
+    module's field limit (128 KiB). Blocking: run it in a thread."""
     compressed = path.stat().st_size
     with (
         _open_binary(path) as binary,
         io.BufferedReader(_Measured(binary, compressed, limits)) as measured,
-        io.TextIOWrapper(measured, encoding="utf-8-sig", newline="") as text,
+        io.TextIOWrapper(measured, encoding=encoding, newline="") as text,
     ):
         reader = csv.reader(text, strict=True)
         try:
@@ -265,28 +302,33 @@ def check_whole_file(path: Path, limits: FileLimits) -> None:
         except csv.Error as exc:
             where = f"line {reader.line_num + 1}: "
             raise CsvFileError("file", f"{where}not a readable CSV record ({exc})") from exc
-        except UnicodeDecodeError as exc:
+        except UnicodeError as exc:
             where = f"after line {reader.line_num}: " if reader.line_num else ""
-            raise CsvFileError("file", f"{where}the file is not UTF-8 text") from exc
+            raise CsvFileError("file", where + _not_decodable(encoding, exc)) from exc
         except _GZIP_ERRORS as exc:
             raise CsvFileError("file", "the gzip data is corrupt or truncated") from exc
 
 
-def inspect_file(path: Path) -> list[str]:
+def inspect_file(path: Path, encoding: str = DEFAULT_ENCODING) -> list[str]:
     """Validates an uploaded file up front and returns its header (the first non-blank record).
 
     Reads only the first 64 KiB, the header and the first data record, so an upload is answered
     400 before anything is queued — and quickly, however large the file.
     """
-    _sniff(path)
-    with _open_records(path) as records, _file_errors(records):
-        first = records.next()
-        if first is None:
-            raise CsvFileError("file", "the file is empty")
-        header = first[1]
-        _check_header(header)
-        if records.next() is None:
-            raise CsvFileError("file", "the file has a header but no contacts")
+    _sniff(path, encoding)
+    with _open_records(path, encoding) as records, _file_errors(records, encoding):
+        return header_of(records)
+
+
+def header_of(records: Records) -> list[str]:
+    """The header of an upload's records, checked, once a contact follows it."""
+    first = records.next()
+    if first is None:
+        raise CsvFileError("file", "the file is empty")
+    header = first[1]
+    _check_header(header)
+    if records.next() is None:
+        raise CsvFileError("file", "the file has a header but no contacts")
     return header
 
 
@@ -381,7 +423,11 @@ def resolve_mapping(header: Sequence[str], explicit: Mapping[str, str] | None) -
 
 
 def read_rows(
-    path: Path, mapping: ColumnMapping, *, start_after_line: int = 0
+    path: Path,
+    mapping: ColumnMapping,
+    *,
+    start_after_line: int = 0,
+    encoding: str = DEFAULT_ENCODING,
 ) -> Iterator[tuple[int, dict[str, str]]]:
     """Yields ``(line, record)`` for each non-blank record after the header, in file order.
 
@@ -390,20 +436,27 @@ def read_rows(
     ignored. Records starting at or before ``start_after_line`` are parsed but not built, so a
     job resumed after a crash skips what it already stored.
     """
-    with _open_records(path) as records, _file_errors(records):
-        first = records.next()
-        if first is None:
-            raise CsvFileError("file", "the file is empty")
-        layout = _record_layout(first[1], mapping)
-        width = max((position for _, position in layout), default=-1) + 1
-        padding = [""] * width
-        while (record := records.next()) is not None:
-            line, cells = record
-            if line <= start_after_line:
-                continue
-            if len(cells) < width:
-                cells = cells + padding[len(cells) :]
-            yield line, {key: cells[position] for key, position in layout}
+    with _open_records(path, encoding) as records, _file_errors(records, encoding):
+        yield from rows_of(records, mapping, start_after_line)
+
+
+def rows_of(
+    records: Records, mapping: ColumnMapping, start_after_line: int
+) -> Iterator[tuple[int, dict[str, str]]]:
+    """``read_rows`` of any source of records: a CSV file's or a sheet's."""
+    first = records.next()
+    if first is None:
+        raise CsvFileError("file", "the file is empty")
+    layout = _record_layout(first[1], mapping)
+    width = max((position for _, position in layout), default=-1) + 1
+    padding = [""] * width
+    while (record := records.next()) is not None:
+        line, cells = record
+        if line <= start_after_line:
+            continue
+        if len(cells) < width:
+            cells = cells + padding[len(cells) :]
+        yield line, {key: cells[position] for key, position in layout}
 
 
 def _record_layout(header: list[str], mapping: ColumnMapping) -> list[tuple[str, int]]:

@@ -15,7 +15,9 @@ from starlette.types import Message
 
 from contactlists.auth import Caller, ReadCaller, WriteCaller
 from contactlists.contacts import repository as contacts_repository
+from contactlists.contacts.filter_params import ContactFilters
 from contactlists.contacts.schemas import JobAccepted
+from contactlists.contacts.search import Filters, read_filters
 from contactlists.deps import SessionDep, SettingsDep
 from contactlists.errors import (
     PayloadTooLarge,
@@ -24,6 +26,7 @@ from contactlists.errors import (
     ValidationFailed,
 )
 from contactlists.imports import csv_files, files, service
+from contactlists.imports.encodings import MAX_NAME_LENGTH, parse_encoding
 from contactlists.lists import service as lists
 from contactlists.models import ContactList
 from contactlists.schemas import format_timestamp
@@ -42,6 +45,17 @@ UPLOAD_OPENAPI = {
                         "mapping": {
                             "type": "string",
                             "description": "JSON object from our field names to CSV headers.",
+                        },
+                        "encoding": {
+                            "type": "string",
+                            "maxLength": MAX_NAME_LENGTH,
+                            "description": "The CSV file's text encoding, a codec name such as "
+                            "cp1252, mac_roman or utf-16 (default UTF-8; ignored for .xlsx).",
+                        },
+                        "onDuplicate": {
+                            "type": "string",
+                            "enum": ["skip", "update"],
+                            "description": "A row matching a contact: skip it, or update it.",
                         },
                     },
                 }
@@ -102,7 +116,8 @@ async def upload_contacts(
     session: SessionDep,
     settings: SettingsDep,
 ) -> Any:
-    """Import a CSV file (UTF-8, optionally gzip) into the list; follow the returned job."""
+    """Import a CSV file (UTF-8 or the `encoding` sent, optionally gzip) or an Excel workbook
+    (.xlsx, its first sheet) into the list; follow the returned job."""
     if not _is_multipart(request.headers.get("content-type", "")):
         raise UnsupportedMediaType("Upload the file as multipart/form-data, field `file`.")
     limit = settings.max_upload_bytes
@@ -117,13 +132,18 @@ async def upload_contacts(
         if raw_mapping is not None and not isinstance(raw_mapping, str):
             raise ValidationFailed.field("mapping", "mapping must be a text field, not a file")
         mapping = service.parse_mapping(raw_mapping)
+        raw_encoding = form.get("encoding")
+        if raw_encoding is not None and not isinstance(raw_encoding, str):
+            raise ValidationFailed.field("encoding", "encoding must be a text field, not a file")
+        encoding = parse_encoding(raw_encoding)
+        on_duplicate = service.parse_on_duplicate(form.get("onDuplicate"))
         file_id, path = await files.store_upload(upload, files.upload_directory(settings), limit)
         try:
             # A missing list is answered before a word about the file; the lookup's
             # connection is given back while the file is read through.
             await lists.get(session, caller, list_id)
             await session.commit()
-            columns = await service.inspect_upload(path, mapping, settings)
+            file_format, columns = await service.inspect_upload(path, mapping, settings, encoding)
             target = await lists.get(session, caller, list_id)
             job = await service.queue_upload(
                 session,
@@ -132,6 +152,9 @@ async def upload_contacts(
                 file_id=file_id,
                 file_name=upload.filename,
                 mapping=columns,
+                file_format=file_format,
+                encoding=encoding,
+                on_duplicate=on_duplicate,
             )
         except BaseException:
             path.unlink(missing_ok=True)
@@ -156,11 +179,18 @@ async def _read_form(request: Request, seconds: float) -> FormData:
     responses={200: {"content": {"text/csv": {}}}},
 )
 async def export_contacts(
-    caller: ReadCaller, list_id: ListId, request: Request, session: SessionDep
+    caller: ReadCaller,
+    list_id: ListId,
+    filters: ContactFilters,
+    request: Request,
+    session: SessionDep,
 ) -> StreamingResponse:
-    """Every contact of the list as CSV, streamed, in insertion order."""
+    """The list's contacts as CSV, streamed, in insertion order: every one, or those that pass
+    the filters, as getAllContacts takes them (`fields.<name>=<value>` included)."""
     target = await lists.get(session, caller, list_id)
-    rows = _export_lines(request.app.state.sessionmaker, caller, target)
+    # Checked before the answer starts, so a bad filter is a 400, not a broken download.
+    checked = read_filters(filters, target.default_region)
+    rows = _export_lines(request.app.state.sessionmaker, caller, target, checked)
     file_name = f"{target.id}.csv"
     return StreamingResponse(
         rows,
@@ -170,7 +200,10 @@ async def export_contacts(
 
 
 async def _export_lines(
-    sessionmaker: async_sessionmaker[AsyncSession], caller: Caller, target: ContactList
+    sessionmaker: async_sessionmaker[AsyncSession],
+    caller: Caller,
+    target: ContactList,
+    filters: Filters,
 ) -> AsyncIterator[bytes]:
     """The CSV, a page at a time: each page is one short read whose connection is back in the
     pool before its bytes are sent, so a client that stops reading holds no connection (and,
@@ -186,6 +219,7 @@ async def _export_lines(
                 list_id=target.id,
                 after_position=after,
                 limit=EXPORT_PAGE_ROWS,
+                filters=filters,
             )
         if not rows:
             return

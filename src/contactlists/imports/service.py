@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast, get_args
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.concurrency import run_in_threadpool
@@ -16,10 +16,12 @@ from starlette.concurrency import run_in_threadpool
 from contactlists import wire
 from contactlists.auth import Caller
 from contactlists.config import Settings
-from contactlists.contacts.bulk import MAX_LIST_COLUMNS
+from contactlists.contacts.bulk import MAX_LIST_COLUMNS, check_on_duplicate
 from contactlists.contacts.normalise import MAX_CUSTOM_FIELDS, MAX_FIELD_NAME_LENGTH
+from contactlists.contacts.schemas import OnDuplicate
 from contactlists.errors import PayloadTooLarge, ValidationFailed
-from contactlists.imports import csv_files, files
+from contactlists.imports import csv_files, files, readers
+from contactlists.imports.encodings import DEFAULT_ENCODING
 from contactlists.imports.kinds import IMPORT_KINDS, UPLOAD
 from contactlists.jobs import repository as jobs_repository
 from contactlists.jobs import service as jobs
@@ -28,6 +30,7 @@ from contactlists.models import ContactList, Job
 
 MAX_FILE_NAME = 255
 DEFAULT_FILE_NAME = "upload.csv"
+ON_DUPLICATE: tuple[str, ...] = get_args(OnDuplicate)
 # What the normaliser refuses in a custom field's name (contacts.normalise): checked up front, so a
 # file whose every row would be rejected for its header is refused before anything is queued.
 _BAD_IN_NAME = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
@@ -48,6 +51,15 @@ def parse_mapping(raw: str | None) -> dict[str, str] | None:
     ):
         raise ValidationFailed.field("mapping", "mapping must be an object of strings")
     return mapping
+
+
+def parse_on_duplicate(raw: object) -> OnDuplicate:
+    """The optional ``onDuplicate`` form field: ``skip`` (the default) or ``update``."""
+    if raw is None or raw == "":
+        return "skip"
+    if raw in ON_DUPLICATE:
+        return cast(OnDuplicate, raw)
+    raise ValidationFailed.field("onDuplicate", "onDuplicate must be skip or update")
 
 
 def _label(file_name: str | None) -> str:
@@ -90,9 +102,13 @@ async def queue_upload(
     file_id: str,
     file_name: str | None,
     mapping: csv_files.ColumnMapping,
+    file_format: str = readers.CSV,
+    encoding: str = DEFAULT_ENCODING,
+    on_duplicate: OnDuplicate = "skip",
 ) -> Job:
     """Queue the import of a stored, inspected file into ``target``."""
     _check_custom_columns(mapping.custom, target.columns)
+    check_on_duplicate(target, on_duplicate)
     label = _label(file_name)
     await lists_repository.record_upload(
         session,
@@ -106,6 +122,9 @@ async def queue_upload(
         "fileId": file_id,
         "fileName": label,
         "mapping": {"by_field": mapping.by_field, "custom": list(mapping.custom)},
+        "format": file_format,
+        "encoding": encoding,
+        "onDuplicate": on_duplicate,
     }
     return await jobs.enqueue(
         session, caller, kind=UPLOAD, list_id=target.id, payload=payload, total=None
@@ -113,29 +132,23 @@ async def queue_upload(
 
 
 async def inspect_upload(
-    path: Path, explicit_mapping: dict[str, str] | None, settings: Settings
-) -> csv_files.ColumnMapping:
+    path: Path,
+    explicit_mapping: dict[str, str] | None,
+    settings: Settings,
+    encoding: str = DEFAULT_ENCODING,
+) -> tuple[str, csv_files.ColumnMapping]:
     """Check a stored upload whole, in a thread (no database connection is held meanwhile);
-    its column mapping. A file too large decompressed is a 413, any other problem a 400."""
+    its format (CSV or xlsx) and column mapping. A file too large decompressed is a 413, any
+    other problem a 400."""
     limits = csv_files.FileLimits(
         decompressed_bytes=settings.max_decompressed_bytes, ratio=settings.max_compression_ratio
     )
     try:
-        return await run_in_threadpool(_inspect, path, explicit_mapping, limits)
+        return await run_in_threadpool(readers.inspect, path, explicit_mapping, limits, encoding)
     except csv_files.FileTooLarge as exc:
         raise PayloadTooLarge(exc.message) from None
     except csv_files.CsvFileError as exc:
         raise ValidationFailed.field(exc.field, exc.message) from None
-
-
-def _inspect(
-    path: Path, explicit: dict[str, str] | None, limits: csv_files.FileLimits
-) -> csv_files.ColumnMapping:
-    # The header first (a bad one is told quickly), then the whole file, so that nothing that
-    # would fail the import later is queued.
-    mapping = csv_files.resolve_mapping(csv_files.inspect_file(path), explicit)
-    csv_files.check_whole_file(path, limits)
-    return mapping
 
 
 async def cancel(session: AsyncSession, caller: Caller, job_id: str, settings: Settings) -> Job:

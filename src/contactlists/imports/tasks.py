@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from contactlists.config import Settings
 from contactlists.contacts import bulk
 from contactlists.contacts.normalise import normalise_rows
-from contactlists.imports import csv_files, files
+from contactlists.imports import csv_files, files, readers
 from contactlists.imports.kinds import ADD_CONTACTS, UPLOAD
 from contactlists.jobs import repository as jobs_repository
 from contactlists.jobs.worker import JobContext, JobLost, RetryLater
@@ -51,13 +51,14 @@ def _item_rows(job: Job, cursor: int, _settings: Settings) -> Rows:
 
 
 def _file_rows(job: Job, cursor: int, settings: Settings) -> Rows:
-    """Uploaded records after the cursor (a line number), numbered by their line in the file."""
+    """Uploaded records after the cursor, numbered by their line in a CSV file or their row in
+    a workbook's sheet (the cursor is one of those numbers)."""
     payload = job.payload
     mapping = csv_files.ColumnMapping(
         by_field=dict(payload["mapping"]["by_field"]), custom=tuple(payload["mapping"]["custom"])
     )
     path = files.uploaded_file(payload, settings)
-    yield from csv_files.read_rows(path, mapping, start_after_line=cursor)
+    yield from readers.read_rows(path, mapping, payload, cursor)
 
 
 ROW_SOURCES = {ADD_CONTACTS: _item_rows, UPLOAD: _file_rows}
@@ -166,6 +167,9 @@ async def _store(context: JobContext, results: list[Any], *, cursor: int) -> boo
             bot_id=job.bot_id,
             list_id=job.list_id,
             results=results,
+            rules=bulk.ImportRules(
+                job_id=job.id, on_duplicate=job.payload.get("onDuplicate", "skip")
+            ),
         )
         if outcome is None:
             # Nothing was written; this transaction commits only the job's end.
@@ -196,6 +200,7 @@ async def _store(context: JobContext, results: list[Any], *, cursor: int) -> boo
                 cursor=cursor,
                 processed=len(results),
                 inserted=outcome.inserted,
+                updated=outcome.updated,
                 duplicates=outcome.duplicates,
                 invalid=outcome.invalid,
                 unverified=outcome.unverified,
@@ -211,6 +216,7 @@ async def _store(context: JobContext, results: list[Any], *, cursor: int) -> boo
     job.progress_cursor = cursor
     job.processed += len(results)
     job.invalid += outcome.invalid
+    job.updated += outcome.updated
     job.duplicates += outcome.duplicates
     job.unverified += outcome.unverified
     return True

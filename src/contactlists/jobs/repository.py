@@ -2,6 +2,7 @@
 
 Every statement that ends a job (finish, the cancels) drops its input data (``input_data``,
 the items of an addContacts call) in that same statement: an ended job holds no contact.
+A job that completes or fails is told to the webhooks in the transaction of that statement.
 
 Every change a worker makes to its job is conditional on still owning it (``locked_by``)
 and on the job still running, so a cancelled job or one taken over by another worker
@@ -28,6 +29,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from contactlists.models.base import utcnow
 from contactlists.models.jobs import ACTIVE_STATES, Job, JobError
+from contactlists.webhooks import events
+from contactlists.webhooks import service as webhooks
 
 
 def _held_by(job: Job, worker: str) -> list[ColumnElement[bool]]:
@@ -144,6 +147,9 @@ async def advance(
     duplicates: int,
     invalid: int,
     unverified: int = 0,
+    updated: int = 0,
+    removed: int = 0,
+    restored: int = 0,
 ) -> bool:
     """Record one batch's progress, if ``worker`` still owns the running job at its cursor."""
     result = await session.execute(
@@ -156,6 +162,9 @@ async def advance(
             duplicates=Job.duplicates + duplicates,
             invalid=Job.invalid + invalid,
             unverified=Job.unverified + unverified,
+            updated=Job.updated + updated,
+            removed=Job.removed + removed,
+            restored=Job.restored + restored,
             heartbeat_at=utcnow(),
         )
     )
@@ -180,8 +189,48 @@ async def finish(
     }
     if total is not None:
         values["total"] = total
-    result = await session.execute(update(Job).where(*_held_by(job, worker)).values(**values))
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    statement = (
+        update(Job)
+        .where(*_held_by(job, worker))
+        .values(**values)
+        .returning(
+            Job.bot_id,
+            Job.list_id,
+            Job.total,
+            Job.processed,
+            Job.inserted,
+            Job.duplicates,
+            Job.invalid,
+        )
+    )
+    ended = (await session.execute(statement)).first()
+    if ended is None:
+        return False
+    if state in events.JOB_END_EVENTS:
+        # In the statement's transaction: the event commits with the job's end, or neither.
+        bot_id, list_id, total_now, processed, inserted, duplicates, invalid = ended
+        await webhooks.record_event(
+            session,
+            account_id=job.account_id,
+            bot_id=bot_id,
+            event_type=events.JOB_END_EVENTS[state],
+            data=events.job_data(
+                job_id=job.id,
+                kind=job.kind,
+                bot_id=bot_id,
+                list_id=list_id,
+                state=state,
+                counts={
+                    "total": total_now,
+                    "processed": processed,
+                    "inserted": inserted,
+                    "duplicates": duplicates,
+                    "invalid": invalid,
+                },
+                error=error,
+            ),
+        )
+    return True
 
 
 async def heartbeat(session: AsyncSession, job: Job, *, worker: str) -> bool:

@@ -34,6 +34,13 @@ class JobOut(BaseModel):
     # An extension: of the contacts inserted, those whose numbers are only plausible (stored,
     # flagged phoneVerified false). Defaults for jobs answered by older services.
     unverified: int = 0
+    # Extensions, 0 or null for jobs answered by older services: contacts an import with
+    # onDuplicate "update" overwrote; contacts an undo removed and restored; the undo job
+    # queued for this import, if any.
+    updated: int = 0
+    removed: int = 0
+    restored: int = 0
+    undoneBy: str | None = None
     errors: list[RowErrorOut]
     createdAt: Timestamp
     startedAt: Timestamp | None
@@ -56,6 +63,10 @@ class JobSummary(BaseModel):
     inserted: int
     duplicates: int
     invalid: int
+    updated: int = 0
+    removed: int = 0
+    restored: int = 0
+    undoneBy: str | None = None
     createdAt: Timestamp
     startedAt: Timestamp | None
     finishedAt: Timestamp | None

@@ -77,6 +77,7 @@ def _wire_fields(view: ListView) -> dict[str, Any]:
         "updatedAt": contact_list.updated_at,
         "allowDuplicates": contact_list.allow_duplicates,
         "defaultRegion": contact_list.default_region,
+        "dedupeKey": contact_list.dedupe_key,
     }
 
 

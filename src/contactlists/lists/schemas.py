@@ -19,6 +19,8 @@ DESCRIPTION_MAX = 256
 ListType = Literal["call", "sms", "dnc"]
 Source = Literal["passiveApi", "passiveApiIntegration", "localDrive"]
 DataSyncMode = Literal["allowDuplicates", "dontAllowDuplicates"]
+# What makes two contacts of a list the same (extension): its number, or its uniqueId.
+DedupeKey = Literal["phoneNumber", "uniqueId"]
 
 
 def no_control_characters(value: str) -> str:
@@ -72,6 +74,7 @@ class ContactListCreate(BaseModel):
     allowDuplicates: StrictBool = False
     listType: ListType = "call"
     defaultRegion: Region | None = None
+    dedupeKey: DedupeKey = "phoneNumber"
 
 
 class ContactListUpdate(BaseModel):
@@ -83,6 +86,8 @@ class ContactListUpdate(BaseModel):
     description: Description | None = None
     allowDuplicates: StrictBool | None = None
     defaultRegion: Region | None = None
+    # May change only while the list has no contacts.
+    dedupeKey: DedupeKey | None = None
 
 
 # ---------------------------------------------------------------- parts
@@ -142,6 +147,8 @@ class V1ContactList(_Wire):
     createdAt: Timestamp
     updatedAt: Timestamp
     defaultRegion: str
+    # Ours (extension); the default is what lists were before it existed.
+    dedupeKey: DedupeKey = "phoneNumber"
 
 
 class V1ContactListCreated(_Wire):
@@ -166,6 +173,7 @@ class V1ContactListCreated(_Wire):
     id: str = Field(alias="_id")
     allowDuplicates: bool
     defaultRegion: str
+    dedupeKey: DedupeKey = "phoneNumber"
 
 
 class V2ContactList(_Wire):
@@ -194,6 +202,7 @@ class V2ContactList(_Wire):
     allowDuplicates: bool
     # Ours (extension): the service always sends it, Kore.ai never does.
     defaultRegion: str | None = None
+    dedupeKey: DedupeKey = "phoneNumber"
 
 
 class V1ContactListSummary(_Wire):
@@ -240,6 +249,7 @@ class V1UpdateBody(_Wire):
     description: str | None = None
     allowDuplicates: bool | None = None
     defaultRegion: str | None = None
+    dedupeKey: DedupeKey | None = None
     orgId: str
     iId: str
     listType: ListType

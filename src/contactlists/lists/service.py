@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contactlists.auth import Caller
-from contactlists.errors import DuplicateName, NotFound
+from contactlists.errors import Conflict, DuplicateName, NotFound
 from contactlists.jobs import repository as jobs_repository
 from contactlists.lists import repository
 from contactlists.lists.dnc import DEFAULT_DNC_NAME, ensure_default_dnc
@@ -94,6 +94,7 @@ async def create(
         # A DNC list never keeps a number twice (CONTRACT §8).
         allow_duplicates=data.allowDuplicates and data.listType != "dnc",
         default_region=data.defaultRegion or default_region,
+        dedupe_key=data.dedupeKey,
         mapping={field: field for field in MAPPED_FIELDS},
         columns=[],
         files=[],
@@ -113,6 +114,25 @@ async def create(
     except NameTaken:
         raise _taken(data.name) from None
     return contact_list
+
+
+async def _check_dedupe_key_change(
+    session: AsyncSession, caller: Caller, list_id: str, dedupe_key: str
+) -> None:
+    """A list's dedupe key may change only while it has no contacts: its contacts were kept
+    unique by the old key, and an import's matches must not depend on when it was changed.
+    The list's lock is held to the commit, so no import batch lands between check and change.
+    """
+    target = await repository.lock_live(
+        session, account_id=caller.account_id, bot_id=caller.bot_id, list_id=list_id
+    )
+    if target is None:
+        raise not_found(list_id)
+    if target.dedupe_key != dedupe_key and target.total_record_count > 0:
+        raise Conflict(
+            f"The dedupe key of contact list {target.name} cannot change: the list has "
+            f"{target.total_record_count} contacts."
+        )
 
 
 async def find_by_name(
@@ -188,6 +208,9 @@ async def update(
         values["allow_duplicates"] = data.allowDuplicates
     if data.defaultRegion is not None:
         values["default_region"] = data.defaultRegion
+    if data.dedupeKey is not None:
+        await _check_dedupe_key_change(session, caller, list_id, data.dedupeKey)
+        values["dedupe_key"] = data.dedupeKey
     try:
         updated = await repository.update_live(
             session,

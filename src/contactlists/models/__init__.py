@@ -9,11 +9,12 @@ is what Alembic and the migration tests compare the schema against.
 from contactlists.models.apps import App, AppGeneration
 from contactlists.models.base import Base, UtcDateTime, utcnow
 from contactlists.models.campaigns import Campaign, CampaignList
-from contactlists.models.contacts import Contact
+from contactlists.models.contacts import Contact, ContactPrior
 from contactlists.models.dialing import DialingAdmission, DialingLease, DialingRecord
 from contactlists.models.jobs import Job, JobError
 from contactlists.models.lists import ContactList
 from contactlists.models.ratelimit import RateLimitWindow
+from contactlists.models.webhooks import Webhook, WebhookAttempt, WebhookDelivery
 
 __all__ = [
     "App",
@@ -23,6 +24,7 @@ __all__ = [
     "CampaignList",
     "Contact",
     "ContactList",
+    "ContactPrior",
     "DialingAdmission",
     "DialingLease",
     "DialingRecord",
@@ -30,5 +32,8 @@ __all__ = [
     "JobError",
     "RateLimitWindow",
     "UtcDateTime",
+    "Webhook",
+    "WebhookAttempt",
+    "WebhookDelivery",
     "utcnow",
 ]

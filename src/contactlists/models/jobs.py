@@ -37,6 +37,12 @@ class Job(Base):
     inserted: Mapped[int] = mapped_column(BigInteger)
     duplicates: Mapped[int] = mapped_column(BigInteger)
     invalid: Mapped[int] = mapped_column(BigInteger)
+    # Contacts an import overwrote (onDuplicate "update"); contacts an undo removed and restored.
+    updated: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    removed: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    restored: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    # The undo job queued for this import: set once, so an import is undone at most once.
+    undone_by: Mapped[str | None] = mapped_column(String(48), nullable=True)
     # Of those inserted, the contacts whose numbers are plausible but not verified.
     unverified: Mapped[int] = mapped_column(BigInteger, server_default="0")
     # Where a resumed job starts: items consumed (addContacts) or the last file line consumed.

@@ -24,6 +24,9 @@ class ContactList(Base):
     list_type: Mapped[str] = mapped_column(String(8))
     source: Mapped[str] = mapped_column(String(32))
     allow_duplicates: Mapped[bool] = mapped_column(Boolean)
+    # What makes two contacts the same: "phoneNumber" or "uniqueId" (when duplicates are not
+    # allowed, an import skips or updates the contact its row matches by this key).
+    dedupe_key: Mapped[str] = mapped_column(String(16), server_default="phoneNumber")
     default_region: Mapped[str] = mapped_column(String(2))
     mapping: Mapped[dict[str, str]] = mapped_column(JSON)
     columns: Mapped[list[str]] = mapped_column(JSON)

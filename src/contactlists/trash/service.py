@@ -25,6 +25,8 @@ from contactlists.models import ContactList, utcnow
 from contactlists.trash import repository
 from contactlists.trash.purge import PURGE_LIST
 from contactlists.trash.schemas import TRASH_LIMIT, TrashedList
+from contactlists.webhooks import events as webhook_events
+from contactlists.webhooks import service as webhooks
 
 
 async def delete(
@@ -57,6 +59,7 @@ async def delete(
         list_id=list_id,
         purge_after=purge_after,
     )
+    await _tell(session, caller, webhook_events.LIST_DELETED, target)
     # No batch of these imports commits after this: each takes the list's row lock to write.
     await imports.cancel_for_list(
         session,
@@ -106,7 +109,19 @@ async def restore(session: AsyncSession, caller: Caller, list_id: str) -> Contac
         ) from None
     if restored is None:
         raise NotFound(f"Contact list {list_id} is not in the trash.")
+    await _tell(session, caller, webhook_events.LIST_RESTORED, restored)
     return restored
+
+
+async def _tell(session: AsyncSession, caller: Caller, event: str, item: ContactList) -> None:
+    """Record the event in this transaction: told once the delete or restore commits."""
+    await webhooks.record_event(
+        session,
+        account_id=caller.account_id,
+        bot_id=caller.bot_id,
+        event_type=event,
+        data=webhook_events.list_data(list_id=item.id, bot_id=caller.bot_id, name=item.name),
+    )
 
 
 async def in_trash(session: AsyncSession, caller: Caller) -> list[TrashedList]:

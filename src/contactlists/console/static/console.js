@@ -467,7 +467,9 @@ async function listPage(view, id) {
       ["In use by", (list.campaignInUse || []).map((c) => c.name).join(", ") || "no campaign"],
       ["Columns", (list.columns || []).join(", ") || "none beyond the standard ones"],
       ["Updated", when(list.updatedAt)]].map(([k, v]) => h("div", {}, h("dt", {}, k), h("dd", { dataset: { fact: k } }, v))));
-  const exportButton = h("button", { type: "button", id: "export", onclick: () => attempt(() => exportList(list)) }, "Export CSV");
+  // The contacts' search, shared by their pages and the export: the export holds what is shown.
+  const filter = { search: "" };
+  const exportButton = h("button", { type: "button", id: "export", onclick: () => attempt(() => exportList(list, filter.search)) }, "Export CSV");
   show(view, 
     h("p", { class: "crumbs" }, h("a", { href: "#/lists" }, "Lists"), " / ", list.name),
     h("h1", {}, list.name), list.description ? h("p", {}, list.description) : null,
@@ -475,7 +477,7 @@ async function listPage(view, id) {
   if (canWrite()) renderImporter(importer, list);
   const zones = h("section", { id: "zones", "aria-labelledby": "zones-title" });
   contacts.before(zones);
-  await Promise.all([renderContacts(contacts, list, []), renderZones(zones, list)]);
+  await Promise.all([renderContacts(contacts, list, [], filter), renderZones(zones, list)]);
 }
 
 // A bar chart of the list's contacts by time zone (meters: no inline style, read by screen readers).
@@ -498,9 +500,10 @@ async function renderZones(section, list) {
         h("td", { class: "num" }, count(item.count)))))));
 }
 
-async function renderContacts(section, list, cursors) {
+async function renderContacts(section, list, cursors, filter) {
   const cursor = cursors[cursors.length - 1];
-  const page = (await api("GET", `/contactList/${list._id}/getAllContacts`, { query: { limit: PAGE, cursor } })).data;
+  // A cursor is valid only with the search it was given under, which `filter` keeps until a new search.
+  const page = (await api("GET", `/contactList/${list._id}/getAllContacts`, { query: { limit: PAGE, cursor, search: filter.search } })).data;
   const custom = list.columns || [];
   const selected = new Set();
   const start = cursors.length * PAGE;
@@ -511,7 +514,16 @@ async function renderContacts(section, list, cursors) {
     ...custom.map((name) => h("td", {}, c.fields?.[name] ?? "")),
     h("td", {}, when(c.createdAt))));
   const headers = [canWrite() ? "" : null, "Phone number", "First name", "Last name", "Time zone", "Unique id", "Priority", ...custom, "Created"].filter((x) => x !== null);
-  const again = (next) => attempt(() => renderContacts(section, list, next));
+  const again = (next) => attempt(() => renderContacts(section, list, next, filter));
+  const search = h("input", { type: "search", value: filter.search, placeholder: "Start of a name or unique id" });
+  const searchForm = h("form", { class: "inline", role: "search", id: "contacts-search", onsubmit: (e) => {
+    e.preventDefault();
+    filter.search = search.value.trim();
+    again([]);
+  } }, field("Search contacts", search), h("button", { type: "submit" }, "Search"));
+  // A search's matches are not counted by the service (totalResults is null).
+  const range = rows.length ? `Contacts ${count(start + 1)}–${count(start + rows.length)}` +
+    (page.totalResults === null ? ` matching “${filter.search}”` : ` of ${count(page.totalResults)}`) : "";
   const remove = canWrite() ? h("button", { type: "button", class: "danger", onclick: async () => {
     if (!selected.size) { fail("Select the contacts to delete first."); return; }
     const ok = await ask(`Delete ${selected.size} contacts?`, h("p", {}, "They are removed from the list for good."), [["Delete", true, "danger", async () => {
@@ -523,12 +535,13 @@ async function renderContacts(section, list, cursors) {
   } }, "Delete selected") : null;
   show(section, 
     h("h2", { id: "contacts-title" }, "Contacts"),
+    searchForm,
     h("table", { class: "grid", id: "contacts" },
       h("thead", {}, h("tr", {}, headers.map((t) => h("th", { scope: "col" }, t)))),
-      h("tbody", {}, rows.length ? rows : h("tr", {}, h("td", { colspan: headers.length }, "No contacts yet.")))),
+      h("tbody", {}, rows.length ? rows : h("tr", {}, h("td", { colspan: headers.length }, filter.search ? "No contact matches." : "No contacts yet.")))),
     h("nav", { class: "pager", "aria-label": "Pages of contacts" },
       h("button", { type: "button", disabled: cursors.length === 0, onclick: () => again(cursors.slice(0, -1)) }, "Previous"),
-      h("span", { id: "contacts-range" }, rows.length ? `Contacts ${count(start + 1)}–${count(start + rows.length)} of ${count(page.totalResults)}` : ""),
+      h("span", { id: "contacts-range" }, range),
       h("button", { type: "button", disabled: !page.hasMore, onclick: () => again([...cursors, page.nextCursor]) }, "Next"),
       remove));
 }
@@ -546,8 +559,8 @@ async function download(response, fallbackName) {
   say(`Downloaded ${name}.`);
 }
 
-async function exportList(list) {
-  const response = await api("GET", `/contactList/${list._id}/export`, { accept: "text/csv", raw: true });
+async function exportList(list, search = "") {
+  const response = await api("GET", `/contactList/${list._id}/export`, { query: { search }, accept: "text/csv", raw: true });
   await download(response, `${list.name}.csv`);
 }
 
