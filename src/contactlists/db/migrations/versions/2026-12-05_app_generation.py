@@ -6,8 +6,8 @@ that caches verified apps reads the number at most every ``CONTACTLISTS_APP_CACH
 and forgets its cache when it moved. Inserts need no trigger: an app is cached only once it
 has been read, and a new one has not.
 
-Revision ID: 0009_app_generation
-Revises: 0008_dialing
+Revision ID: 0012_app_generation
+Revises: 0011_upsert_undo
 Create Date: 2026-12-05
 """
 
@@ -16,8 +16,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0009_app_generation"
-down_revision: str | None = "0008_dialing"
+revision: str = "0012_app_generation"
+down_revision: str | None = "0011_upsert_undo"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
