@@ -175,7 +175,7 @@ async def test_a_list_keyed_by_unique_id_matches_by_it_and_refuses_rows_without_
     after = await stored_contacts(app, tenant.account_id, target["_id"])
     assert changed(before, after) == {
         1: set(),
-        2: {"phone", "last_name", "updated_at", "last_job_id"},
+        2: {"phone", "last_name", "last_key", "updated_at", "last_job_id"},
     }
     assert (after[2]["phone"], after[2]["first_name"]) == (number(9), "Same number")
     assert after[3]["unique_id"] == "u3"
