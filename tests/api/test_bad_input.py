@@ -1811,7 +1811,7 @@ GROUP_SIZES = {
     list_name_taken_cases: 13,  # test_validation
     query_rule_cases: 41,  # test_validation 32, test_limits 6, test_errors 3
     field_rule_cases: 7,  # test_limits
-    contact_filter_cases: 59,  # search and filters on getAllContacts and export
+    contact_filter_cases: 58,  # search and filters on getAllContacts and export
     upsert_undo_cases: 23,
 }
 
