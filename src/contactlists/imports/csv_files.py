@@ -25,6 +25,7 @@ import codecs
 import csv
 import gzip
 import io
+import time
 import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -278,6 +279,9 @@ class _Measured(io.RawIOBase):
         return len(data)
 
 
+YIELD_EVERY_RECORDS = 2_000
+
+
 def check_whole_file(path: Path, limits: FileLimits, encoding: str = DEFAULT_ENCODING) -> None:
     """Reads the whole upload once, before it is queued: refuses it (``CsvFileError``) unless
     it decompresses within ``limits``, is text in ``encoding`` throughout, and every record
@@ -291,8 +295,12 @@ def check_whole_file(path: Path, limits: FileLimits, encoding: str = DEFAULT_ENC
     ):
         reader = csv.reader(text, strict=True)
         try:
-            # A bare loop: this reads every record of files of millions.
-            for cells in reader:
+            # A bare loop: this reads every record of files of millions. It holds the GIL
+            # but for Python's switch interval, and the event loop needs it for every step of
+            # a request: every so many records, the thread lets the others run.
+            for count, cells in enumerate(reader):
+                if not count % YIELD_EVERY_RECORDS:
+                    time.sleep(0)
                 if len(cells) > MAX_COLUMNS:
                     raise CsvFileError(
                         "file",

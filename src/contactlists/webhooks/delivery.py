@@ -175,6 +175,11 @@ async def deliver_round(
     sessions: async_sessionmaker[AsyncSession], settings: Settings, worker: str
 ) -> int:
     """Claim, send and record one batch of due deliveries; how many were claimed."""
+    # Read first: on SQLite every write commit may try to checkpoint the WAL, and a poll that
+    # wrote each second kept an idle server busy while long reads (exports) held it open.
+    async with sessions() as session:
+        if not await repository.any_due(session):
+            return 0
     lease_until = utcnow() + timedelta(seconds=lease_seconds(settings))
     async with sessions() as session, session.begin():
         claimed = await repository.claim(

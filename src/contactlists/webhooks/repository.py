@@ -89,6 +89,14 @@ class Claimed:
     client_secret: str
 
 
+async def any_due(session: AsyncSession) -> bool:
+    """Whether some delivery is due now: a read, so an idle poll writes nothing."""
+    query = select(WebhookDelivery.id).where(
+        WebhookDelivery.state == DELIVERY_PENDING, WebhookDelivery.due_at <= utcnow()
+    )
+    return await session.scalar(query.limit(1)) is not None
+
+
 async def claim(
     session: AsyncSession, *, worker: str, lease_until: datetime, limit: int
 ) -> list[Claimed]:
