@@ -223,6 +223,31 @@ async def _filtered(
     return query
 
 
+async def _in_order(
+    session: AsyncSession,
+    query: AnySelect,
+    account_id: str,
+    list_id: str,
+    after_position: int | None,
+    limit: int,
+    filters: Filters | None,
+) -> AnySelect:
+    """``query`` over the list's contacts in position order, filtered, ``limit`` at most."""
+    query = (
+        query.where(Contact.account_id == account_id, Contact.list_id == list_id)
+        .order_by(Contact.position)
+        .limit(limit)
+    )
+    return await _filtered(
+        session,
+        query,
+        account_id=account_id,
+        list_id=list_id,
+        after_position=after_position,
+        filters=filters or Filters(),
+    )
+
+
 async def page(
     session: AsyncSession,
     *,
@@ -234,19 +259,8 @@ async def page(
     filters: Filters | None = None,
 ) -> Sequence[Contact]:
     """A page in insertion order: after a position (constant time) or after ``skip`` rows."""
-    query = (
-        select(Contact)
-        .where(Contact.account_id == account_id, Contact.list_id == list_id)
-        .order_by(Contact.position)
-        .limit(limit)
-    )
-    query = await _filtered(
-        session,
-        query,
-        account_id=account_id,
-        list_id=list_id,
-        after_position=after_position,
-        filters=filters or Filters(),
+    query = await _in_order(
+        session, select(Contact), account_id, list_id, after_position, limit, filters
     )
     if after_position is None:
         query = query.offset(skip)
@@ -278,19 +292,8 @@ async def export_page(
     filters: Filters | None = None,
 ) -> Sequence[Sequence[Any]]:
     """Up to ``limit`` contacts after a position, as rows of ``EXPORT_COLUMNS``."""
-    query = (
-        select(*EXPORT_COLUMNS)
-        .where(Contact.account_id == account_id, Contact.list_id == list_id)
-        .order_by(Contact.position)
-        .limit(limit)
-    )
-    query = await _filtered(
-        session,
-        query,
-        account_id=account_id,
-        list_id=list_id,
-        after_position=after_position,
-        filters=filters or Filters(),
+    query = await _in_order(
+        session, select(*EXPORT_COLUMNS), account_id, list_id, after_position, limit, filters
     )
     return (await session.execute(query)).all()
 
