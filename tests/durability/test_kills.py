@@ -143,7 +143,12 @@ async def test_ten_kills_during_an_upload_spend_no_attempt_and_lose_no_row(
         listed = await session.get(ContactList, (tenant.account_id, target["_id"]))
     assert listed is not None
     assert listed.total_record_count == inserted
-    assert files_under(uploads) == [], "the file goes once the import is over"
+
+    # The worker removes the file just after it records the ending, so it is waited for.
+    async def file_gone() -> bool:
+        return files_under(uploads) == []
+
+    await wait_until(file_gone, "the file to go once the import is over", logs=started)
 
 
 # ---------------------------------------------------------------- a purge
