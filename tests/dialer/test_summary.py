@@ -20,9 +20,9 @@ from httpx import AsyncClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.dialer.support import NOW, Clock, dialing, hold_clock
+from tests.dialer.support import NOW, Clock, dialing, hold_clock, numbers
 from tests.support.contacts import add_contacts, create_list
-from tests.support.tenants import TenantFactory
+from tests.support.tenants import Tenant, TenantFactory
 
 pytestmark = pytest.mark.anyio
 Jobs = Callable[[], Awaitable[int]]
@@ -184,3 +184,50 @@ async def test_summary_agrees_with_a_brute_force_count(
     assert summary["total"] == len(scenario.contacts)
     assert +got == +want, (summary, want)
     assert sum(summary["eligibleNowByTimeZone"].values()) == summary["eligibleNow"]
+
+
+async def test_dnc_entries_are_read_as_the_pick_reads_them(
+    app: FastAPI, client: AsyncClient, tenant: Tenant, run_jobs: Jobs
+) -> None:
+    """The counts the database makes, with each entry's end read as the pick reads it."""
+    clock = hold_clock(app)
+    hour = timedelta(hours=1)
+    await create_list(client, tenant, "Complaints", listType="dnc")
+    n = [contact["phoneNumber"] for contact in numbers(7)]
+    await add_contacts(
+        client,
+        tenant,
+        "Complaints",
+        [
+            {"phoneNumber": n[0], "expiresAt": NOW.isoformat()},  # ends at the summary's now
+            {"phoneNumber": n[1]},  # on both lists: counted once
+            {"phoneNumber": n[2], "expiresAt": (NOW + hour).isoformat()},
+            {"phoneNumber": n[3], "expiresAt": "next week"},  # not a time: never ends
+            {"phoneNumber": n[4], "expiresAt": ""},  # no end
+            {"phoneNumber": n[5], "expiresAt": (NOW - hour).isoformat()},
+        ],
+    )
+    await add_contacts(
+        client,
+        tenant,
+        "Default Global DNC",
+        [
+            {"phoneNumber": n[1]},
+            {"phoneNumber": n[2], "expiresAt": (NOW - hour).isoformat()},
+            {"phoneNumber": n[5], "expiresAt": "2026-07-01T19:00:00Z"},  # NOW + 2 hours
+        ],
+    )
+    contacts = [
+        *numbers(7),
+        {"phoneNumber": "+12122000100", "timeZone": "Asia/Tokyo"},  # 02:00 there
+        {"phoneNumber": "+441632960000"},  # no zone known: the campaign's (New York)
+    ]
+    run = await dialing(client, tenant, run_jobs, contacts, dnc="Complaints")
+    summary = await run.summary()
+    assert (summary["total"], summary["dnc"], summary["outsideWindow"]) == (9, 5, 1)
+    assert summary["eligibleNowByTimeZone"] == {"America/New_York": 3}  # 0, 6 and +44
+    clock.now = NOW + hour  # 2's entry ends; 5's second one holds it another hour
+    summary = await run.summary()
+    assert (summary["dnc"], summary["eligibleNow"]) == (4, 4)
+    clock.now = NOW + 2 * hour
+    assert (await run.summary())["dnc"] == 3

@@ -37,7 +37,6 @@ from contactlists.models.dialing import (
     GONE,
     LEASED,
     OPTED_OUT,
-    READY,
     WAITING,
     WINDOW,
     DialingRecord,
@@ -371,44 +370,71 @@ async def summary(
 
     Each contact is in exactly one count, judged in this order: opted out, exhausted, done,
     leased, callback, waiting retry, DNC, outside its window (or the campaign's), eligible now.
+    The database counts the records by state and, for the open ones, by zones and whether a
+    DNC entry holds the number; each distinct zones is then judged once. A number held only
+    by entries with an end (``expiresAt``) is looked up again here, so the entry is read as
+    ``dnc.service.counts`` reads it.
     """
     if apart is not None:
         await admit_apart(apart, caller, campaign_id)
     campaign = await find_campaign(session, caller, campaign_id)
     strategy, lists = await _prepared(session, caller, campaign, now)
-    rows = await repository.summary_rows(
-        session,
-        account_id=caller.account_id,
-        campaign_id=campaign.id,
-        list_ids=[item.id for item in lists.contacts],
-    )
-    open_rows = [row for row in rows if row.state in (READY, WINDOW, DNC)]
-    held = await dnc.blocking(
-        session,
-        account_id=caller.account_id,
-        lists=await _blocking_lists(session, caller, lists),
-        phones={row.phone for row in open_rows},
-        now=now,
-    )
-    campaign_open = strategy.open(now)
+    blocking = await _blocking_lists(session, caller, lists)
+    list_ids = [item.id for item in lists.contacts]
+    dnc_list_ids = [item.id for item in blocking]
     counts = dict.fromkeys(
         ("leased", "waitingRetry", "callbacks", "outsideWindow", "dnc", "optedOut",
          "exhausted", "done", "eligibleNow"),
         0,
     )  # fmt: skip
-    by_zone: dict[str, int] = {}
-    for row in rows:
+    # The open records off the DNC lists now, by their zones.
+    clear: dict[str, int] = {}
+    held_until = False
+    for row in await repository.summary_counts(
+        session,
+        account_id=caller.account_id,
+        campaign_id=campaign.id,
+        list_ids=list_ids,
+        dnc_list_ids=dnc_list_ids,
+    ):
         if row.state in FINAL_COUNTS:
-            counts[FINAL_COUNTS[row.state]] += 1
+            counts[FINAL_COUNTS[row.state]] += row.count
         elif row.state == WAITING:
-            counts["callbacks" if row.rank == 0 else "waitingRetry"] += 1
-        elif row.phone in held:
-            counts["dnc"] += 1
-        elif not campaign_open or not windows.contact_open(
-            windows.split_zones(row.zones, strategy.zone), now, local_hours
-        ):
-            counts["outsideWindow"] += 1
+            counts["callbacks" if row.rank == 0 else "waitingRetry"] += row.count
+        elif row.held == dnc_repository.HELD:
+            counts["dnc"] += row.count
+        elif row.held == dnc_repository.HELD_UNTIL:
+            held_until = True  # counted below, number by number
         else:
-            counts["eligibleNow"] += 1
-            by_zone[row.zones or strategy.zone] = by_zone.get(row.zones or strategy.zone, 0) + 1
-    return Summary(total=len(rows), eligibleNowByTimeZone=by_zone, **counts)
+            clear[row.zones or ""] = clear.get(row.zones or "", 0) + row.count
+    if held_until:
+        rows = await repository.summary_held_until(
+            session,
+            account_id=caller.account_id,
+            campaign_id=campaign.id,
+            list_ids=list_ids,
+            dnc_list_ids=dnc_list_ids,
+        )
+        held = await dnc.blocking(
+            session,
+            account_id=caller.account_id,
+            lists=blocking,
+            phones={phone for _, phone, _ in rows},
+            now=now,
+        )
+        for zones, phone, count in rows:
+            if phone in held:
+                counts["dnc"] += count
+            else:
+                clear[zones] = clear.get(zones, 0) + count
+    campaign_open = strategy.open(now)
+    by_zone: dict[str, int] = {}
+    for zones, count in sorted(clear.items()):
+        if not campaign_open or not windows.contact_open(
+            windows.split_zones(zones, strategy.zone), now, local_hours
+        ):
+            counts["outsideWindow"] += count
+        else:
+            counts["eligibleNow"] += count
+            by_zone[zones or strategy.zone] = by_zone.get(zones or strategy.zone, 0) + count
+    return Summary(total=sum(counts.values()), eligibleNowByTimeZone=by_zone, **counts)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import ScalarSelect, SQLColumnExpression, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contactlists.models.contacts import Contact
@@ -13,6 +13,8 @@ from contactlists.models.lists import ContactList
 
 # Bound parameters per statement stay well under both databases' limits.
 LOOKUP_CHUNK = 5_000
+# The entry's field saying when it stops counting (dnc.service.expires_at reads it).
+EXPIRES_AT = "expiresAt"
 
 
 @dataclass(frozen=True)
@@ -64,3 +66,33 @@ async def entries(
             for phone, list_id, fields in rows
         )
     return found
+
+
+# How a number is held, as ``hold`` tells it.
+HELD = 2  # by an entry without an end: it counts at any time
+HELD_UNTIL = 1  # only by entries with an end: whether one counts now is judged in Python
+
+
+def hold(
+    *,
+    account_id: SQLColumnExpression[str],
+    phone: SQLColumnExpression[str],
+    list_ids: Sequence[str],
+) -> ScalarSelect[int]:
+    """How ``list_ids`` hold ``phone``, a column of the outer statement: HELD, HELD_UNTIL or NULL.
+
+    One probe of ``ix_contact_phone`` per list, the entry's row read only when found. An entry
+    whose ``expiresAt`` is missing, null or empty counts at any time (``dnc.service.counts``);
+    whether one with an end counts now is left to Python, which reads the time as
+    ``dnc.service.expires_at`` does (SQL could not read every ISO 8601 form alike).
+    """
+    ends = Contact.fields[EXPIRES_AT].as_string()
+    return (
+        select(func.max(case((or_(ends.is_(None), ends == ""), HELD), else_=HELD_UNTIL)))
+        .where(
+            Contact.account_id == account_id,
+            Contact.list_id.in_(list_ids),
+            Contact.phone == phone,
+        )
+        .scalar_subquery()
+    )

@@ -17,13 +17,12 @@ from contactlists.contacts import repository as contacts_repository
 from contactlists.contacts.bulk import new_contact_ids
 from contactlists.contacts.phones import PhoneError, read_number, to_e164
 from contactlists.dnc import repository
-from contactlists.dnc.repository import Entry
+from contactlists.dnc.repository import EXPIRES_AT, Entry
 from contactlists.dnc.schemas import DncResult
 from contactlists.lists import repository as lists_repository
 from contactlists.models.base import utcnow
 from contactlists.models.lists import ContactList
 
-EXPIRES_AT = "expiresAt"
 REASON = "reason"
 
 
