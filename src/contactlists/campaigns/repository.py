@@ -61,7 +61,21 @@ async def get(
 async def lock(
     session: AsyncSession, *, account_id: str, bot_id: str, campaign_id: str
 ) -> Campaign | None:
-    """Take the campaign's row lock for this transaction (a write, so it comes first on SQLite)."""
+    """Take the campaign's row lock for this transaction.
+
+    On SQLite a write, so the transaction holds the single writer's lock from its start. On
+    PostgreSQL ``SELECT … FOR NO KEY UPDATE``, the lock such an ``UPDATE`` takes, without the
+    new row version the ``UPDATE`` writes: admission takes this lock once per chunk, and every
+    dialing record inserted checks its foreign key against this row.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        locked = (
+            select(Campaign)
+            .where(*_owned(account_id, bot_id, campaign_id))
+            .with_for_update(key_share=True)
+            .execution_options(populate_existing=True)
+        )
+        return (await session.scalars(locked)).one_or_none()
     statement = (
         update(Campaign)
         .where(*_owned(account_id, bot_id, campaign_id))
