@@ -1,14 +1,18 @@
 """Fill a list with many contacts in one SQL statement, for tests about size (not imports).
 
 The contacts are what an import would store (distinct valid numbers, in position order, their
-names' search keys included) and
-the list's count and last position are set to match, so the service sees a consistent list.
+names' search keys included) and the list's count and last position are set to match, so the
+service sees a consistent list. A large one leaves PostgreSQL's statistics of the table fresh,
+as a large import does.
 """
 
 from __future__ import annotations
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from contactlists.contacts import repository as contacts_repository
+from contactlists.imports.tasks import ANALYZE_FIRST_ROWS
 
 COLUMNS = (
     "account_id, list_id, position, id, phone, first_name, last_name, time_zone, unique_id, "
@@ -44,3 +48,6 @@ async def fill_list(
         else:
             await session.execute(text(SQLITE_FILL), values | {"now": "2026-01-01 00:00:00.000000"})
         await session.execute(text(COUNT_AND_POSITION), values)
+    if count >= ANALYZE_FIRST_ROWS:
+        async with sessions() as session, session.begin():
+            await contacts_repository.refresh_statistics(session)

@@ -597,3 +597,13 @@ async def delete_at_positions(
         )
         removed += int(result.rowcount)  # type: ignore[attr-defined]
     return removed
+
+
+# ---------------------------------------------------------------- statistics
+
+
+async def refresh_statistics(session: AsyncSession) -> None:
+    """PostgreSQL: re-read the contact table's statistics (``ANALYZE`` samples a bounded
+    number of rows, whatever the table's size). SQLite's planner needs none: nothing to do."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(text("ANALYZE contact"))

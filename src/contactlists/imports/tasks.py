@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from contactlists.config import Settings
 from contactlists.contacts import bulk
+from contactlists.contacts import repository as contacts_repository
 from contactlists.contacts.normalise import normalise_rows
 from contactlists.imports import csv_files, files, readers
 from contactlists.imports.kinds import ADD_CONTACTS, UPLOAD
@@ -41,6 +42,8 @@ Row = tuple[int, Mapping[str, Any]]
 Rows = Generator[Row, None, None]
 MAX_ERROR_LENGTH = 1000  # job.error
 TRIM_SECONDS = 2.0
+# Contacts an import stores before it first has PostgreSQL re-read the table's statistics.
+ANALYZE_FIRST_ROWS = 20_000
 
 
 def _item_rows(job: Job, cursor: int, _settings: Settings) -> Rows:
@@ -99,6 +102,7 @@ async def import_contacts(context: JobContext) -> None:
         return batch, await _normalise(context, batch, target.default_region)
 
     trimmer = _Trimmer()
+    statistics = _Statistics()
     with closing(rows):
         ahead = asyncio.ensure_future(prepare())
         try:
@@ -106,9 +110,10 @@ async def import_contacts(context: JobContext) -> None:
                 batch, results = ready
                 # The next batch is read and parsed while this one is written.
                 ahead = asyncio.ensure_future(prepare())
-                if not await _store(context, results, cursor=batch[-1][0]):
+                if (inserted := await _store(context, results, cursor=batch[-1][0])) is None:
                     return
                 await trimmer.maybe_trim()
+                await statistics.stored(context, inserted)
         except csv_files.CsvFileError as exc:
             # Damage found only now, past what the upload checked: trying again cannot help.
             await _finish(context, "failed", error=exc.message)
@@ -143,6 +148,32 @@ class _Trimmer:
             self.last = time.monotonic()
 
 
+class _Statistics:
+    """Keeps PostgreSQL's statistics of the contact table in step with a large import.
+
+    The planner takes a table it has no statistics for as nearly empty and picks among the
+    indexes that start with (account, list) at random: a never-analysed table made each
+    foreign-key check of a dialing record read the whole list through the wrong index (14 ms
+    a record at 100,000 contacts), and the import's own duplicate lookups filter the list
+    instead of probing the phone index (docs/BENCHMARKS.md, B1). Autovacuum analyses the table
+    within a minute or so where it runs; a large import, and a campaign started just after
+    it, should not wait for that. So the import analyses the table once it has stored
+    ``ANALYZE_FIRST_ROWS`` contacts, then each time it has doubled what it had stored: a few
+    times per import (20 at 10 billion rows), each reading a bounded sample.
+    """
+
+    def __init__(self, first: int = ANALYZE_FIRST_ROWS) -> None:
+        self.stored_rows = 0
+        self.next_at = first
+
+    async def stored(self, context: JobContext, inserted: int) -> None:
+        self.stored_rows += inserted
+        if self.stored_rows >= self.next_at:
+            async with context.sessionmaker() as session, session.begin():
+                await contacts_repository.refresh_statistics(session)
+            self.next_at = 2 * self.stored_rows
+
+
 async def _normalise(context: JobContext, batch: list[Row], region: str) -> list[Any]:
     """Normalise a batch in parallel slices, one per normalising process; results in order."""
     slices = max(1, context.settings.normalise_processes)
@@ -156,8 +187,9 @@ async def _normalise(context: JobContext, batch: list[Row], region: str) -> list
     return [result for part in parts for result in part]
 
 
-async def _store(context: JobContext, results: list[Any], *, cursor: int) -> bool:
-    """Store one batch with the job's progress; False when the list is gone (job cancelled)."""
+async def _store(context: JobContext, results: list[Any], *, cursor: int) -> int | None:
+    """Store one batch with the job's progress: how many contacts it inserted, or None when
+    the list is gone (the job is cancelled)."""
     job = context.job
     assert job.list_id is not None
     async with context.sessionmaker() as session, session.begin():
@@ -211,7 +243,7 @@ async def _store(context: JobContext, results: list[Any], *, cursor: int) -> boo
     if outcome is None:
         if not ended:
             raise JobLost()
-        return False
+        return None
     context.metrics.contacts_stored(job.kind, outcome.inserted)  # committed: count them
     job.progress_cursor = cursor
     job.processed += len(results)
@@ -219,7 +251,7 @@ async def _store(context: JobContext, results: list[Any], *, cursor: int) -> boo
     job.updated += outcome.updated
     job.duplicates += outcome.duplicates
     job.unverified += outcome.unverified
-    return True
+    return outcome.inserted
 
 
 def _room_for_errors(context: JobContext) -> int:
