@@ -39,7 +39,7 @@ import asyncpg  # type: ignore[import-untyped]
 import httpx
 
 from bench import harness
-from bench.b5_paging import fill_postgres, fill_sqlite, ms, percentile, timed
+from bench.b5_paging import fill_contacts, ms, percentile, timed
 
 DEFAULT_SIZES = "0,10000,100000,1000000"
 DEFAULT_LISTS = "10,10,6,3"
@@ -155,8 +155,7 @@ class Probe:
 def fill(db: harness.Database, account_id: str, list_id: str, rows: int) -> None:
     if rows == 0:
         return
-    filler = fill_postgres if db.kind == "postgresql" else fill_sqlite
-    filler(db, account_id, list_id, rows)
+    fill_contacts(db, account_id, list_id, rows)
 
 
 def make_list(db: harness.Database, api: harness.Api, name: str, rows: int) -> str:

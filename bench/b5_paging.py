@@ -13,76 +13,34 @@ Two shortcuts, both outside what is measured:
 
 from __future__ import annotations
 
-import asyncio
-import sqlite3
 import statistics
 import time
 from collections.abc import Callable
 
-import asyncpg  # type: ignore[import-untyped]
 import httpx
 
-from bench import harness
+from bench import fill, harness
 from contactlists.contacts.service import encode_cursor
 
 FIELDS = '{"city": "Boston", "segment": "gold"}'
 
 
-def fill_postgres(db: harness.Database, account_id: str, list_id: str, rows: int) -> None:
-    async def run() -> None:
-        connection = await asyncpg.connect(db.psql_url())
-        try:
-            await connection.execute(
-                f"""
-                INSERT INTO contact ({", ".join(harness.CONTACT_COLUMNS)})
-                SELECT $1, $2, n, 'cc-' || gen_random_uuid(),
-                       '+1212' || (2000000 + n)::text, 'First', 'Last', 'America/New_York',
-                       'U' || n, NULL, '{FIELDS}'::json, now(), now()
-                FROM generate_series(1, $3::bigint) AS n
-                """,
-                account_id,
-                list_id,
-                rows,
-            )
-            await connection.execute(
-                "UPDATE contact_list SET total_record_count = $3, last_position = $3 "
-                "WHERE account_id = $1 AND id = $2",
-                account_id,
-                list_id,
-                rows,
-            )
-            await connection.execute("VACUUM ANALYZE contact")
-        finally:
-            await connection.close()
-
-    asyncio.run(run())
+CONTACTS: dict[str, fill.Expression] = {
+    "phone": ("'+1212' || (2000000 + n)::text", "'+1212' || (2000000 + n)"),
+    "first_name": "'First'",
+    "last_name": "'Last'",
+    "time_zone": "'America/New_York'",
+    "unique_id": "'U' || n",
+    "contact_priority": "NULL",
+    "fields": (f"'{FIELDS}'::json", ":fields"),
+    "created_at": ("now()", ":now"),
+    "updated_at": ("now()", ":now"),
+}
 
 
-def fill_sqlite(db: harness.Database, account_id: str, list_id: str, rows: int) -> None:
-    stamp = time.strftime("%Y-%m-%d %H:%M:%S.000000", time.gmtime())
-    connection = sqlite3.connect(db.sqlite_path, isolation_level=None, timeout=60)
-    try:
-        connection.execute("BEGIN IMMEDIATE")
-        connection.execute(
-            f"""
-            INSERT INTO contact ({", ".join(harness.CONTACT_COLUMNS)})
-            WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < ?)
-            SELECT ?, ?, n, 'cc-' || lower(hex(randomblob(16))),
-                   '+1212' || (2000000 + n), 'First', 'Last', 'America/New_York',
-                   'U' || n, NULL, ?, ?, ?
-            FROM g
-            """,
-            (rows, account_id, list_id, FIELDS, stamp, stamp),
-        )
-        connection.execute(
-            "UPDATE contact_list SET total_record_count = ?, last_position = ? "
-            "WHERE account_id = ? AND id = ?",
-            (rows, rows, account_id, list_id),
-        )
-        connection.execute("COMMIT")
-        connection.execute("ANALYZE")
-    finally:
-        connection.close()
+def fill_contacts(db: harness.Database, account_id: str, list_id: str, rows: int) -> None:
+    """The list's contacts: U1 … U<rows>, numbers +12122000001 …, the same two fields."""
+    fill.fill(db, account_id, list_id, rows, CONTACTS, sqlite_params={"fields": FIELDS})
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -125,8 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     ):
         list_id = api.create_list("bench b5")
         start = time.perf_counter()
-        fill = fill_postgres if db.kind == "postgresql" else fill_sqlite
-        fill(db, api.account_id, list_id, args.rows)
+        fill_contacts(db, api.account_id, list_id, args.rows)
         harness.log(f"filled {args.rows:,} contacts in {time.perf_counter() - start:.1f} s")
 
         url = f"{api.prefix}/contactList/{list_id}/getAllContacts"

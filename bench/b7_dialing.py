@@ -15,20 +15,17 @@ Shortcuts, outside what is measured:
 
 from __future__ import annotations
 
-import asyncio
 import functools
-import sqlite3
 import statistics
 import threading
 import time
 from collections import Counter
 from typing import Any
 
-import asyncpg  # type: ignore[import-untyped]
 import httpx
 
-from bench import harness
-from bench.b5_paging import fill_postgres, fill_sqlite, ms, percentile
+from bench import fill, harness
+from bench.b5_paging import fill_contacts, ms, percentile
 
 DIALERS = 4
 ALL_WEEK = {
@@ -42,61 +39,21 @@ ALL_WEEK = {
 # DNC numbers: every 100th contact's number, the rest numbers no contact has.
 DNC_PHONE = "CASE WHEN n % 100 = 0 THEN '+1212' || (2000000 + n) ELSE '+1646' || (2000000 + n) END"
 DNC_PHONE_POSTGRES = DNC_PHONE.replace("(2000000 + n)", "(2000000 + n)::text")
+DNC: dict[str, fill.Expression] = {
+    "phone": (DNC_PHONE_POSTGRES, DNC_PHONE),
+    "first_name": "NULL",
+    "last_name": "NULL",
+    "time_zone": "NULL",
+    "unique_id": "NULL",
+    "contact_priority": "NULL",
+    "fields": ("'{}'::json", "'{}'"),
+    "created_at": ("now()", ":now"),
+    "updated_at": ("now()", ":now"),
+}
 
 
-def fill_dnc_postgres(db: harness.Database, account_id: str, list_id: str, rows: int) -> None:
-    async def run() -> None:
-        connection = await asyncpg.connect(db.psql_url())
-        try:
-            await connection.execute(
-                f"""
-                INSERT INTO contact ({", ".join(harness.CONTACT_COLUMNS)})
-                SELECT $1, $2, n, 'cc-' || gen_random_uuid(), {DNC_PHONE_POSTGRES},
-                       NULL, NULL, NULL, NULL, NULL, '{{}}'::json, now(), now()
-                FROM generate_series(1, $3::bigint) AS n
-                """,
-                account_id,
-                list_id,
-                rows,
-            )
-            await connection.execute(
-                "UPDATE contact_list SET total_record_count = $3, last_position = $3 "
-                "WHERE account_id = $1 AND id = $2",
-                account_id,
-                list_id,
-                rows,
-            )
-            await connection.execute("VACUUM ANALYZE contact")
-        finally:
-            await connection.close()
-
-    asyncio.run(run())
-
-
-def fill_dnc_sqlite(db: harness.Database, account_id: str, list_id: str, rows: int) -> None:
-    stamp = time.strftime("%Y-%m-%d %H:%M:%S.000000", time.gmtime())
-    connection = sqlite3.connect(db.sqlite_path, isolation_level=None, timeout=60)
-    try:
-        connection.execute("BEGIN IMMEDIATE")
-        connection.execute(
-            f"""
-            INSERT INTO contact ({", ".join(harness.CONTACT_COLUMNS)})
-            WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < ?)
-            SELECT ?, ?, n, 'cc-' || lower(hex(randomblob(16))), {DNC_PHONE},
-                   NULL, NULL, NULL, NULL, NULL, '{{}}', ?, ?
-            FROM g
-            """,
-            (rows, account_id, list_id, stamp, stamp),
-        )
-        connection.execute(
-            "UPDATE contact_list SET total_record_count = ?, last_position = ? "
-            "WHERE account_id = ? AND id = ?",
-            (rows, rows, account_id, list_id),
-        )
-        connection.execute("COMMIT")
-        connection.execute("ANALYZE")
-    finally:
-        connection.close()
+def fill_dnc(db: harness.Database, account_id: str, list_id: str, rows: int) -> None:
+    fill.fill(db, account_id, list_id, rows, DNC)
 
 
 def timed(send: Any) -> tuple[float, Any]:
@@ -132,9 +89,7 @@ def main(argv: list[str] | None = None) -> int:
             api.http.post(f"{api.prefix}/contactList/createContactList", json=dnc_body)
         )["data"]["_id"]
         start = time.perf_counter()
-        fill = fill_postgres if db.kind == "postgresql" else fill_sqlite
-        fill(db, api.account_id, list_id, args.rows)
-        fill_dnc = fill_dnc_postgres if db.kind == "postgresql" else fill_dnc_sqlite
+        fill_contacts(db, api.account_id, list_id, args.rows)
         fill_dnc(db, api.account_id, dnc_id, dnc_rows)
         harness.log(f"filled {args.rows:,} contacts, {dnc_rows:,} DNC numbers in "
                     f"{time.perf_counter() - start:.1f} s")  # fmt: skip

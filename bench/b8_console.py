@@ -30,7 +30,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from bench import harness
-from bench.b5_paging import fill_postgres, fill_sqlite
+from bench.b5_paging import fill_contacts
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -123,9 +123,8 @@ def main(argv: list[str] | None = None) -> int:
         with httpx.Client(base_url=server.base_url, headers=headers, timeout=600) as http:
             api = harness.Api(http, bot, app["accountId"])
             big = api.create_list("Bench big")
-            fill = fill_postgres if db.kind == "postgresql" else fill_sqlite
             started = time.perf_counter()
-            fill(db, api.account_id, big, args.contacts)
+            fill_contacts(db, api.account_id, big, args.contacts)
             harness.log(
                 f"filled {args.contacts:,} contacts in {time.perf_counter() - started:.1f} s"
             )

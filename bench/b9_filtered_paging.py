@@ -21,21 +21,17 @@ filters), instead of walking the pages before it.
 
 from __future__ import annotations
 
-import asyncio
-import sqlite3
 import statistics
 from datetime import UTC, datetime, timedelta
 
-import asyncpg  # type: ignore[import-untyped]
 import httpx
 
-from bench import harness
+from bench import fill, harness
 from bench.b5_paging import ms, percentile, timed
 from contactlists.contacts.search import RawFilters, read_filters
 from contactlists.contacts.service import encode_cursor
 
 BASE = datetime(2026, 1, 1, tzinfo=UTC)
-COLUMNS = (*harness.CONTACT_COLUMNS, "first_key", "last_key", "unique_key")
 ZONES = ("America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles")
 PLANS = ("gold", "silver", "bronze")
 
@@ -72,74 +68,36 @@ def raw(params: dict[str, str]) -> RawFilters:
     )
 
 
-def fill_postgres(db: harness.Database, account_id: str, list_id: str, rows: int) -> None:
-    zones = ", ".join(f"'{zone}'" for zone in ZONES)
-    plans = ", ".join(f"'{plan}'" for plan in PLANS)
-
-    async def run() -> None:
-        connection = await asyncpg.connect(db.psql_url())
-        try:
-            await connection.execute(
-                f"""
-                INSERT INTO contact ({", ".join(COLUMNS)})
-                SELECT $1, $2, n, 'cc-' || gen_random_uuid(), '+1212' || (2000000 + n)::text,
-                       'Name' || lpad((n % 20)::text, 2, '0'), 'Last',
-                       (ARRAY[{zones}])[n % 4 + 1], 'U' || n, NULL,
-                       json_build_object('plan', (ARRAY[{plans}])[n % 3 + 1]),
-                       $4::timestamptz + n * interval '1 second', now(),
-                       'name' || lpad((n % 20)::text, 2, '0'), 'last', 'u' || n
-                FROM generate_series(1, $3::bigint) AS n
-                """,
-                account_id,
-                list_id,
-                rows,
-                BASE,
-            )
-            await connection.execute(
-                "UPDATE contact_list SET total_record_count = $3, last_position = $3 "
-                "WHERE account_id = $1 AND id = $2",
-                account_id,
-                list_id,
-                rows,
-            )
-            await connection.execute("VACUUM ANALYZE contact")
-        finally:
-            await connection.close()
-
-    asyncio.run(run())
+_ZONES_POSTGRES = ", ".join(f"'{zone}'" for zone in ZONES)
+_PLANS_POSTGRES = ", ".join(f"'{plan}'" for plan in PLANS)
+_ZONES_SQLITE = " ".join(f"WHEN {i} THEN '{zone}'" for i, zone in enumerate(ZONES))
+_PLANS_SQLITE = " ".join(f"WHEN {i} THEN '{plan}'" for i, plan in enumerate(PLANS))
+_NAME = ("lpad((n % 20)::text, 2, '0')", "substr('0' || (n % 20), -2, 2)")
+CONTACTS: dict[str, fill.Expression] = {
+    "phone": ("'+1212' || (2000000 + n)::text", "'+1212' || (2000000 + n)"),
+    "first_name": ("'Name' || " + _NAME[0], "'Name' || " + _NAME[1]),
+    "last_name": "'Last'",
+    "time_zone": (f"(ARRAY[{_ZONES_POSTGRES}])[n % 4 + 1]", f"CASE n % 4 {_ZONES_SQLITE} END"),
+    "unique_id": "'U' || n",
+    "contact_priority": "NULL",
+    "fields": (
+        f"json_build_object('plan', (ARRAY[{_PLANS_POSTGRES}])[n % 3 + 1])",
+        f"json_object('plan', CASE n % 3 {_PLANS_SQLITE} END)",
+    ),
+    "created_at": (
+        "$4::timestamptz + n * interval '1 second'",
+        "strftime('%Y-%m-%d %H:%M:%S.000000', :base, '+' || n || ' seconds')",
+    ),
+    "updated_at": ("now()", "strftime('%Y-%m-%d %H:%M:%S.000000', 'now')"),
+    "first_key": ("'name' || " + _NAME[0], "'name' || " + _NAME[1]),
+    "last_key": "'last'",
+    "unique_key": "'u' || n",
+}
 
 
-def fill_sqlite(db: harness.Database, account_id: str, list_id: str, rows: int) -> None:
+def fill_contacts(db: harness.Database, account_id: str, list_id: str, rows: int) -> None:
     base = BASE.strftime("%Y-%m-%d %H:%M:%S")
-    zones = " ".join(f"WHEN {i} THEN '{zone}'" for i, zone in enumerate(ZONES))
-    plans = " ".join(f"WHEN {i} THEN '{plan}'" for i, plan in enumerate(PLANS))
-    connection = sqlite3.connect(db.sqlite_path, isolation_level=None, timeout=60)
-    try:
-        connection.execute("BEGIN IMMEDIATE")
-        connection.execute(
-            f"""
-            INSERT INTO contact ({", ".join(COLUMNS)})
-            WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < ?)
-            SELECT ?, ?, n, 'cc-' || lower(hex(randomblob(16))), '+1212' || (2000000 + n),
-                   'Name' || substr('0' || (n % 20), -2, 2), 'Last',
-                   CASE n % 4 {zones} END, 'U' || n, NULL,
-                   json_object('plan', CASE n % 3 {plans} END),
-                   strftime('%Y-%m-%d %H:%M:%S.000000', ?, '+' || n || ' seconds'),
-                   strftime('%Y-%m-%d %H:%M:%S.000000', 'now'),
-                   'name' || substr('0' || (n % 20), -2, 2), 'last', 'u' || n
-            FROM g
-            """,
-            (rows, account_id, list_id, base),
-        )
-        connection.execute(
-            "UPDATE contact_list SET total_record_count = ?, last_position = ? "
-            "WHERE account_id = ? AND id = ?",
-            (rows, rows, account_id, list_id),
-        )
-        connection.execute("COMMIT")
-        connection.execute("ANALYZE")
-    finally:
-        connection.close()
+    fill.fill(db, account_id, list_id, rows, CONTACTS, (BASE,), {"base": base})
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -161,8 +119,7 @@ def main(argv: list[str] | None = None) -> int:
         harness.api_client(db, server) as api,
     ):
         list_id = api.create_list("bench b8")
-        fill = fill_postgres if db.kind == "postgresql" else fill_sqlite
-        fill(db, api.account_id, list_id, args.rows)
+        fill_contacts(db, api.account_id, list_id, args.rows)
         harness.log(f"filled {args.rows:,} contacts")
         url = f"{api.prefix}/contactList/{list_id}/getAllContacts"
         for title, filters in scenarios(args.rows).items():

@@ -18,6 +18,7 @@ from sqlalchemy import distinct, func, select
 from contactlists.models.contacts import Contact
 from contactlists.models.jobs import Job, JobError
 from contactlists.models.lists import ContactList
+from tests.durability.kills import kill_while_running, the_job
 from tests.durability.leftovers import files_under
 from tests.support.contacts import add_contacts, create_list
 from tests.support.durable import OwnDatabase, service_settings, sessions, wait_until
@@ -35,13 +36,6 @@ AREA_CODES = (212, 312, 415, 617, 202, 305, 404, 503, 702, 713)
 
 def phone(n: int) -> str:
     return f"+1{AREA_CODES[n // 20_000]}55{n % 20_000:05d}"
-
-
-async def the_job(app: FastAPI, account_id: str, job_id: str) -> Job:
-    async with sessions(app)() as session:
-        found = await session.get(Job, (account_id, job_id), populate_existing=True)
-    assert found is not None
-    return found
 
 
 async def jobs_of(app: FastAPI, account_id: str) -> list[Job]:
@@ -63,10 +57,6 @@ async def row_errors(app: FastAPI, account_id: str) -> int:
     async with sessions(app)() as session:
         query = select(func.count()).where(JobError.account_id == account_id)
         return int(await session.scalar(query) or 0)
-
-
-def held_by(job: Job, pid: int) -> bool:
-    return job.state == "running" and f":{pid}:" in (job.locked_by or "")
 
 
 # ---------------------------------------------------------------- an upload
@@ -111,19 +101,15 @@ async def test_ten_kills_during_an_upload_spend_no_attempt_and_lose_no_row(
         max_stored_row_errors=100_000,  # every row error kept: their count is checked exactly
     )
 
-    seen = 0
-    for _ in range(KILLS):
-        worker = started.worker(own.url, env)
+    async def the_import() -> Job:
+        return await the_job(app, tenant.account_id, job_id)
 
-        async def progressed(pid: int = worker.pid, since: int = seen) -> bool:
-            found = await the_job(app, tenant.account_id, job_id)
-            return held_by(found, pid) and found.processed > since
+    async def processed(job: Job) -> int:
+        return job.processed
 
-        await wait_until(progressed, "the worker's progress", logs=started)
-        worker.kill()
-        at_kill = await the_job(app, tenant.account_id, job_id)
-        assert at_kill.state == "running", "killed before the end"
-        seen = at_kill.processed
+    seen = await kill_while_running(
+        started, own.url, env, KILLS, the_import, processed, "the worker's progress"
+    )
     assert seen < ROWS
 
     started.worker(own.url, env)
@@ -176,22 +162,20 @@ async def test_ten_kills_during_a_purge_spend_no_attempt_and_leave_nothing(
     (purge_id,) = [j.id for j in await jobs_of(app, tenant.account_id) if j.id != imported]
     env = service_settings(tmp_path, job_stale_seconds=1, purge_batch_rows=200)
 
-    left = total
-    for _ in range(KILLS):
-        worker = started.worker(own.url, env)
+    async def the_purge() -> Job:
+        return await the_job(app, tenant.account_id, purge_id)
 
-        async def progressed(pid: int = worker.pid, before: int = left) -> bool:
-            found = await the_job(app, tenant.account_id, purge_id)
-            rows, _ = await contacts(app, tenant.account_id, list_id)
-            return held_by(found, pid) and rows < before
+    async def removed(_: Job) -> int:
+        rows, _numbers = await contacts(app, tenant.account_id, list_id)
+        return total - rows
 
-        await wait_until(progressed, "the purge's progress", logs=started)
-        worker.kill()
-        left, _ = await contacts(app, tenant.account_id, list_id)
-        at_kill = await the_job(app, tenant.account_id, purge_id)
-        assert at_kill.state == "running", "killed before the end"
-        assert at_kill.processed == total - left, "each batch counted with its removal"
-    assert left > 0
+    async def counted(at_kill: Job) -> None:
+        assert at_kill.processed == await removed(at_kill), "each batch counted with its removal"
+
+    gone = await kill_while_running(
+        started, own.url, env, KILLS, the_purge, removed, "the purge's progress", counted
+    )
+    assert gone < total
 
     started.worker(own.url, env)
 

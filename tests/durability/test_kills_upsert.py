@@ -15,7 +15,9 @@ import pytest
 from sqlalchemy import func, select
 
 from contactlists.models.contacts import ContactPrior
-from tests.durability.test_kills import FINISH_SECONDS, held_by, the_job
+from contactlists.models.jobs import Job
+from tests.durability.kills import kill_while_running, the_job
+from tests.durability.test_kills import FINISH_SECONDS
 from tests.support.contacts import create_list, job
 from tests.support.durable import OwnDatabase, service_settings, sessions, wait_until
 from tests.support.fill import fill_list
@@ -91,20 +93,18 @@ async def test_kills_during_an_upsert_lose_nothing_and_its_undo_restores_the_lis
         tmp_path, job_stale_seconds=1, import_batch_rows=100, normalise_processes=0
     )
 
-    seen = 0
-    for _ in range(KILLS):
-        worker = started.worker(own.url, env)
+    async def the_import() -> Job:
+        return await the_job(app, tenant.account_id, job_id)
 
-        async def progressed(pid: int = worker.pid, since: int = seen) -> bool:
-            found = await the_job(app, tenant.account_id, job_id)
-            return held_by(found, pid) and found.processed > since
+    async def processed(job: Job) -> int:
+        return job.processed
 
-        await wait_until(progressed, "the worker's progress", logs=started)
-        worker.kill()
-        at_kill = await the_job(app, tenant.account_id, job_id)
-        assert at_kill.state == "running", "killed before the end"
+    async def priors_kept(at_kill: Job) -> None:
         assert await priors(own, tenant.account_id) == at_kill.updated
-        seen = at_kill.processed
+
+    seen = await kill_while_running(
+        started, own.url, env, KILLS, the_import, processed, "the worker's progress", priors_kept
+    )
     assert seen < ROWS
 
     last = started.worker(own.url, env)
