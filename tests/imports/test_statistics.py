@@ -3,7 +3,8 @@
 Without statistics the planner takes the table as nearly empty and may answer a lookup of one
 contact by reading the whole list through another index: each foreign-key check of a dialing
 record did, at 100,000 contacts. So an import analyses the table once it has stored
-``ANALYZE_FIRST_ROWS`` contacts, then each time it has doubled what it stored.
+``FIRST_ROWS`` contacts, then each time it has doubled what it stored
+(``contactlists.db.statistics``).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from fastapi import FastAPI
 from httpx import AsyncClient
 from sqlalchemy import text
 
-from contactlists.imports.tasks import ANALYZE_FIRST_ROWS
+from contactlists.db.statistics import FIRST_ROWS
 from tests.support.contacts import create_list, job
 from tests.support.durable import sessions
 from tests.support.tenants import Tenant
@@ -54,9 +55,9 @@ async def test_an_import_analyses_the_table_once_it_has_stored_enough(
         pytest.skip("SQLite's planner reads no statistics")
     before = await analyses(app)
 
-    await imported(client, tenant, run_jobs, ANALYZE_FIRST_ROWS - 1)
+    await imported(client, tenant, run_jobs, FIRST_ROWS - 1)
     assert await analyses(app) == before, "a smaller import leaves the statistics to autovacuum"
 
-    # Analysed at ANALYZE_FIRST_ROWS; the next would be at twice that.
-    await imported(client, tenant, run_jobs, ANALYZE_FIRST_ROWS + 5_000)
+    # Analysed at FIRST_ROWS; the next would be at twice that.
+    await imported(client, tenant, run_jobs, FIRST_ROWS + 5_000)
     assert await analyses(app) == before + 1

@@ -12,7 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from contactlists.contacts import repository as contacts_repository
-from contactlists.imports.tasks import ANALYZE_FIRST_ROWS
+from contactlists.db.statistics import FIRST_ROWS
 
 COLUMNS = (
     "account_id, list_id, position, id, phone, first_name, last_name, time_zone, unique_id, "
@@ -48,6 +48,6 @@ async def fill_list(
         else:
             await session.execute(text(SQLITE_FILL), values | {"now": "2026-01-01 00:00:00.000000"})
         await session.execute(text(COUNT_AND_POSITION), values)
-    if count >= ANALYZE_FIRST_ROWS:
+    if count >= FIRST_ROWS:
         async with sessions() as session, session.begin():
             await contacts_repository.refresh_statistics(session)

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from contactlists.auth import Caller
+from contactlists.db.statistics import GrowthAnalyser
 from contactlists.dialer import repository, windows
 from contactlists.dialer.repository import CampaignLists
 from contactlists.dialer.strategy import Strategy
@@ -122,8 +123,15 @@ async def admit_apart(
     Run before the request's own transaction starts. Admitters take turns per chunk on the
     campaign's row (SQLite: its single writer; PostgreSQL: the row lock), so two never insert
     the same records at once, and other dialers' picks go on between chunks: nobody waits for a
-    whole campaign's admission. Once every list is admitted this is one short read.
+    whole campaign's admission. Once every list is admitted this is one short read. A large
+    admission keeps the records' statistics in step as it goes (contactlists.db.statistics).
     """
+
+    async def analyse() -> None:
+        async with apart() as own, own.begin():
+            await repository.refresh_statistics(own)
+
+    statistics = GrowthAnalyser(analyse)
     while True:
         async with apart() as own, own.begin():
             campaign = await repository.campaign(
@@ -157,6 +165,8 @@ async def admit_apart(
             admitted = await _admit_chunk(
                 own, caller, campaign, contact_list, position, lifo, utcnow()
             )
+            # Positions spanned: at most the records added (deleted contacts leave gaps).
+            added = 0 if admitted is None else admitted - position
             # Positions up to last_position are all committed (the list's row lock orders its
             # writers), so none is left behind when the list's last contacts were deleted.
             await repository.set_admitted(
@@ -167,6 +177,7 @@ async def admit_apart(
                 position=contact_list.last_position if admitted is None else admitted,
                 lifo=lifo,
             )
+        await statistics.grew(added)
 
 
 async def admit(

@@ -154,6 +154,12 @@ async def insert_records(session: AsyncSession, rows: Sequence[dict[str, Any]]) 
         await session.execute(_insert(session)(DialingRecord).on_conflict_do_nothing(), list(rows))
 
 
+async def refresh_statistics(session: AsyncSession) -> None:
+    """PostgreSQL: re-read the dialing records' statistics (contactlists.db.statistics)."""
+    if is_postgres(session):
+        await session.execute(text("ANALYZE dialing_record"))
+
+
 async def set_admitted(
     session: AsyncSession,
     *,

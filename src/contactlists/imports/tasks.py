@@ -13,6 +13,7 @@ a message naming the data directory. ``sweep_orphan_uploads`` removes the files 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import socket
 import time
@@ -27,6 +28,7 @@ from contactlists.config import Settings
 from contactlists.contacts import bulk
 from contactlists.contacts import repository as contacts_repository
 from contactlists.contacts.normalise import normalise_rows
+from contactlists.db.statistics import GrowthAnalyser
 from contactlists.imports import csv_files, files, readers
 from contactlists.imports.kinds import ADD_CONTACTS, UPLOAD
 from contactlists.jobs import repository as jobs_repository
@@ -42,8 +44,6 @@ Row = tuple[int, Mapping[str, Any]]
 Rows = Generator[Row, None, None]
 MAX_ERROR_LENGTH = 1000  # job.error
 TRIM_SECONDS = 2.0
-# Contacts an import stores before it first has PostgreSQL re-read the table's statistics.
-ANALYZE_FIRST_ROWS = 20_000
 
 
 def _item_rows(job: Job, cursor: int, _settings: Settings) -> Rows:
@@ -102,7 +102,7 @@ async def import_contacts(context: JobContext) -> None:
         return batch, await _normalise(context, batch, target.default_region)
 
     trimmer = _Trimmer()
-    statistics = _Statistics()
+    statistics = GrowthAnalyser(functools.partial(_analyse_contacts, context))
     with closing(rows):
         ahead = asyncio.ensure_future(prepare())
         try:
@@ -113,7 +113,7 @@ async def import_contacts(context: JobContext) -> None:
                 if (inserted := await _store(context, results, cursor=batch[-1][0])) is None:
                     return
                 await trimmer.maybe_trim()
-                await statistics.stored(context, inserted)
+                await statistics.grew(inserted)
         except csv_files.CsvFileError as exc:
             # Damage found only now, past what the upload checked: trying again cannot help.
             await _finish(context, "failed", error=exc.message)
@@ -148,30 +148,10 @@ class _Trimmer:
             self.last = time.monotonic()
 
 
-class _Statistics:
-    """Keeps PostgreSQL's statistics of the contact table in step with a large import.
-
-    The planner takes a table it has no statistics for as nearly empty and picks among the
-    indexes that start with (account, list) at random: a never-analysed table made each
-    foreign-key check of a dialing record read the whole list through the wrong index (14 ms
-    a record at 100,000 contacts), and the import's own duplicate lookups filter the list
-    instead of probing the phone index (docs/BENCHMARKS.md, B1). Autovacuum analyses the table
-    within a minute or so where it runs; a large import, and a campaign started just after
-    it, should not wait for that. So the import analyses the table once it has stored
-    ``ANALYZE_FIRST_ROWS`` contacts, then each time it has doubled what it had stored: a few
-    times per import (20 at 10 billion rows), each reading a bounded sample.
-    """
-
-    def __init__(self, first: int = ANALYZE_FIRST_ROWS) -> None:
-        self.stored_rows = 0
-        self.next_at = first
-
-    async def stored(self, context: JobContext, inserted: int) -> None:
-        self.stored_rows += inserted
-        if self.stored_rows >= self.next_at:
-            async with context.sessionmaker() as session, session.begin():
-                await contacts_repository.refresh_statistics(session)
-            self.next_at = 2 * self.stored_rows
+async def _analyse_contacts(context: JobContext) -> None:
+    # A large import keeps the table's statistics in step (contactlists.db.statistics).
+    async with context.sessionmaker() as session, session.begin():
+        await contacts_repository.refresh_statistics(session)
 
 
 async def _normalise(context: JobContext, batch: list[Row], region: str) -> list[Any]:
