@@ -4,18 +4,24 @@ The baseline, in the same run: the contacts the import stored (already normalise
 the database's own bulk path into a scratch table of the same shape (PostgreSQL: psql \\copy;
 SQLite: executemany in one transaction, in a separate file). Ratio = our rate / baseline rate.
 
-    python -m bench.b1_import --database postgresql --rows 1000000
+With ``--against COMMIT`` the same benchmark of that older commit runs next, from a checkout and
+virtual environment of its own (bench/against.py), on the file its generator writes from the
+same seed and row count (the same file while bench/generate.py is unchanged), and the report puts
+its rate beside ours.
+
+    python -m bench.b1_import --database postgresql --rows 1000000 --against cdd46b3
 """
 
 from __future__ import annotations
 
 import argparse
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench import generate, harness
+from bench import against, generate, harness
 
 
 @dataclass
@@ -63,7 +69,24 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--profile", type=Path, help="record the server with py-spy into this SVG (or .json)"
     )
+    parser.add_argument(
+        "--against",
+        metavar="COMMIT",
+        help="then run this benchmark of an older commit on the same file, and compare",
+    )
     return parser.parse_args(argv)
+
+
+def older_rate(args: argparse.Namespace) -> tuple[float, float]:
+    """The older commit's (rate, baseline rate) on the same file and database."""
+    same_file = ["--database", args.database, "--rows", str(args.rows), "--seed", str(args.seed)]
+    repeats = ["--baseline-repeats", str(args.baseline_repeats)]
+    with against.older_checkout(args.against) as checkout, tempfile.TemporaryDirectory() as out:
+        report = checkout.run_bench("bench.b1_import", [*same_file, *repeats], Path(out))
+        return (
+            against.rate_of(against.report_value(report, "ours (file rows / s)")),
+            against.rate_of(against.report_value(report, "baseline (median)")),
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -82,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
             harness.log(f"ours: {ours.total_seconds:.1f} s, {harness.rate(ours.rate)}")
             baseline = harness.bulk_baseline(db, api.account_id, list_id, args.baseline_repeats)
         harness.log(f"baseline: {harness.rate(baseline.median_rate)}")
+    older = older_rate(args) if args.against else None
     if args.database == "postgresql":
         report.add(
             "statistics during the import",
@@ -103,6 +127,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     report.add("**baseline (median)**", f"**{harness.rate(baseline.median_rate)}**")
     report.add("**ratio ours / baseline**", f"**{harness.ratio(ours.rate, baseline.median_rate)}**")
+    if older is not None:
+        older_rate_value, older_baseline = older
+        report.add(
+            f"{args.against}, run next on the same file: rate (its baseline)",
+            f"{harness.rate(older_rate_value)} ({harness.rate(older_baseline)})",
+        )
+        report.add(
+            f"**ours / {args.against}**", f"**{harness.ratio(ours.rate, older_rate_value)}**"
+        )
     report.add(
         "target",
         "≥ 100,000/s on PostgreSQL, ≥ 60,000/s on SQLite; ratio ≥ 0.35",
