@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import ColumnElement, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contactlists.models.apps import App
@@ -89,12 +89,14 @@ class Claimed:
     client_secret: str
 
 
+def _due(now: datetime) -> list[ColumnElement[bool]]:
+    return [WebhookDelivery.state == DELIVERY_PENDING, WebhookDelivery.due_at <= now]
+
+
 async def any_due(session: AsyncSession) -> bool:
     """Whether some delivery is due now: a read, so an idle poll writes nothing."""
-    query = select(WebhookDelivery.id).where(
-        WebhookDelivery.state == DELIVERY_PENDING, WebhookDelivery.due_at <= utcnow()
-    )
-    return await session.scalar(query.limit(1)) is not None
+    query = select(WebhookDelivery.id).where(*_due(utcnow())).limit(1)
+    return await session.scalar(query) is not None
 
 
 async def claim(
@@ -106,10 +108,9 @@ async def claim(
     SQLite runs one writer at a time. A delivery held by a worker is not due before its
     lease ends, so two workers never send it at once; one whose worker died is due again then.
     """
-    now = utcnow()
     candidates = (
         select(WebhookDelivery.account_id, WebhookDelivery.id)
-        .where(WebhookDelivery.state == DELIVERY_PENDING, WebhookDelivery.due_at <= now)
+        .where(*_due(utcnow()))
         .order_by(WebhookDelivery.due_at, WebhookDelivery.id)
         .limit(limit)
     )
