@@ -6,6 +6,7 @@ Every rule about time takes ``now`` from the caller (the request's clock), never
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -388,7 +389,7 @@ async def summary(
         0,
     )  # fmt: skip
     # The open records off the DNC lists now, by their zones.
-    clear: dict[str, int] = {}
+    clear: Counter[str] = Counter()
     held_until = False
     for row in await repository.summary_counts(
         session,
@@ -406,7 +407,7 @@ async def summary(
         elif row.held == dnc_repository.HELD_UNTIL:
             held_until = True  # counted below, number by number
         else:
-            clear[row.zones or ""] = clear.get(row.zones or "", 0) + row.count
+            clear[row.zones or ""] += row.count
     if held_until:
         rows = await repository.summary_held_until(
             session,
@@ -426,9 +427,9 @@ async def summary(
             if phone in held:
                 counts["dnc"] += count
             else:
-                clear[zones] = clear.get(zones, 0) + count
+                clear[zones] += count
     campaign_open = strategy.open(now)
-    by_zone: dict[str, int] = {}
+    by_zone: Counter[str] = Counter()
     for zones, count in sorted(clear.items()):
         if not campaign_open or not windows.contact_open(
             windows.split_zones(zones, strategy.zone), now, local_hours
@@ -436,5 +437,5 @@ async def summary(
             counts["outsideWindow"] += count
         else:
             counts["eligibleNow"] += count
-            by_zone[zones or strategy.zone] = by_zone.get(zones or strategy.zone, 0) + count
-    return Summary(total=sum(counts.values()), eligibleNowByTimeZone=by_zone, **counts)
+            by_zone[zones or strategy.zone] += count
+    return Summary(total=sum(counts.values()), eligibleNowByTimeZone=dict(by_zone), **counts)
