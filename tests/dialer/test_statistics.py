@@ -12,28 +12,17 @@ from collections.abc import Awaitable, Callable
 import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient
-from sqlalchemy import text
 
 from contactlists.db.statistics import FIRST_ROWS
 from tests.dialer.support import dialing, hold_clock
 from tests.support.campaigns import trigger
-from tests.support.durable import sessions
 from tests.support.fill import fill_list
+from tests.support.statistics import analyses
 from tests.support.tenants import Tenant
 
 pytestmark = pytest.mark.anyio
+TABLE = "dialing_record"
 Jobs = Callable[[], Awaitable[int]]
-
-ANALYSES = text(
-    "SELECT analyze_count FROM pg_stat_user_tables WHERE schemaname = 'public' "
-    "AND relname = 'dialing_record'"
-)
-
-
-async def analyses(app: FastAPI) -> int:
-    # Each transaction reads the statistics afresh (they are cached for one transaction).
-    async with sessions(app)() as session, session.begin():
-        return int(await session.scalar(ANALYSES) or 0)
 
 
 async def admitted(
@@ -56,11 +45,11 @@ async def test_a_large_admission_analyses_the_records(
     if backend != "postgresql":
         pytest.skip("SQLite's planner reads no statistics")
     hold_clock(app)
-    before = await analyses(app)
+    before = await analyses(app, TABLE)
 
     await admitted(app, client, tenant, run_jobs, FIRST_ROWS - 1)
-    assert await analyses(app) == before, "a smaller admission leaves it to autovacuum"
+    assert await analyses(app, TABLE) == before, "a smaller admission leaves it to autovacuum"
 
     # Analysed at FIRST_ROWS; the next would be at twice that.
     await admitted(app, client, tenant, run_jobs, FIRST_ROWS + 2_000)
-    assert await analyses(app) == before + 1
+    assert await analyses(app, TABLE) == before + 1

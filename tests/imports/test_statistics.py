@@ -14,27 +14,16 @@ from collections.abc import Awaitable, Callable
 import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient
-from sqlalchemy import text
 
 from contactlists.db.statistics import FIRST_ROWS
 from tests.support.contacts import create_list, job
-from tests.support.durable import sessions
+from tests.support.statistics import analyses
 from tests.support.tenants import Tenant
 from tests.support.uploads import csv_bytes, upload_ok
 
 pytestmark = pytest.mark.anyio
+TABLE = "contact"
 RunJobs = Callable[[], Awaitable[int]]
-
-ANALYSES = text(
-    "SELECT analyze_count FROM pg_stat_user_tables WHERE schemaname = 'public' "
-    "AND relname = 'contact'"
-)
-
-
-async def analyses(app: FastAPI) -> int:
-    # Each transaction reads the statistics afresh (they are cached for one transaction).
-    async with sessions(app)() as session, session.begin():
-        return int(await session.scalar(ANALYSES) or 0)
 
 
 async def imported(client: AsyncClient, tenant: Tenant, run_jobs: RunJobs, rows: int) -> None:
@@ -53,11 +42,11 @@ async def test_an_import_analyses_the_table_once_it_has_stored_enough(
 ) -> None:
     if backend != "postgresql":
         pytest.skip("SQLite's planner reads no statistics")
-    before = await analyses(app)
+    before = await analyses(app, TABLE)
 
     await imported(client, tenant, run_jobs, FIRST_ROWS - 1)
-    assert await analyses(app) == before, "a smaller import leaves the statistics to autovacuum"
+    assert await analyses(app, TABLE) == before, "a smaller import leaves it to autovacuum"
 
     # Analysed at FIRST_ROWS; the next would be at twice that.
     await imported(client, tenant, run_jobs, FIRST_ROWS + 5_000)
-    assert await analyses(app) == before + 1
+    assert await analyses(app, TABLE) == before + 1
